@@ -1,0 +1,73 @@
+#pragma once
+
+#include <QHostAddress>
+#include <QJsonObject>
+#include <QObject>
+#include <QString>
+#include <QUrl>
+#include <memory>
+
+namespace pier::sandbox {
+
+// A server that behaves like Marathon's v2 REST API over real HTTP/1.1 on a TCP port, as
+// ../shared/specs/marathon describes it: same URLs, defaults filled in, 200/201/404/409/422
+// bodies, deployments that take time and lock the app, tasks that go staging -> running,
+// health results, versions, the /v2/events SSE stream, basic auth when asked.
+// The sandbox grows this into the miniature cluster (agents that really start processes);
+// until then tasks are simulated on named fake agents.
+class MarathonServer : public QObject {
+    Q_OBJECT
+public:
+    enum class Flavor {
+        Modern,  // Marathon 1.10 shapes: networks, container.portMappings, task state, instanceId
+        Legacy,  // Marathon 0.7.6 shapes: ports, docker.network/portMappings, tasks without state
+    };
+
+    struct Options {
+        Flavor flavor = Flavor::Modern;
+        QString username;             // non-empty: HTTP basic auth required on every call but /ping
+        QString password;
+        int stagingMs = 300;          // a new task stays TASK_STAGING this long
+        int deploymentStepMs = 300;   // a deployment finishes this long after its tasks run
+        int healthyAfterMs = 300;     // health checks pass this long after a task runs
+        QStringList agents = {QStringLiteral("198.18.0.11"), QStringLiteral("198.18.0.12"),
+                              QStringLiteral("198.18.0.13")};
+    };
+
+    explicit MarathonServer(QObject *parent = nullptr);
+    MarathonServer(const Options &options, QObject *parent = nullptr);
+    ~MarathonServer() override;
+
+    bool listen(const QHostAddress &address = QHostAddress::LocalHost, quint16 port = 0);
+    quint16 port() const;
+    QUrl url() const;  // http://127.0.0.1:PORT
+    QString errorString() const;
+
+    Options &options();
+
+    // Leader following: a non-leader answers every /v2 call with 307 to the leader's URL
+    // (X-Marathon-Leader header set), as a Marathon standby does.
+    void setLeaderUrl(const QUrl &leader);
+
+    // Faults for tests: the next `count` requests (any path matching `pathPrefix`) get this
+    // status with this body, or no reply at all when status == 0 (the client must time out),
+    // or a connection closed at once when status == -1.
+    void injectFault(const QString &pathPrefix, int status, const QByteArray &body = {}, int count = 1);
+    void clearFaults();
+
+    // Make every new task of this app fail (TASK_FAILED after staging, with this message),
+    // for "tasks keep failing" scenarios.
+    void setFailing(const QString &appId, const QString &message);
+
+    int requestCount() const;  // for tests of retry behaviour
+    QJsonObject appJson(const QString &appId) const;  // as GET /v2/apps/{id} would return it
+
+signals:
+    void requestServed(const QString &method, const QString &path, int status);
+
+private:
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace pier::sandbox
