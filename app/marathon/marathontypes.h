@@ -28,7 +28,7 @@ struct MarathonTask {
     QString id;
     QString appId;
     QString host;
-    QString state;            // TASK_RUNNING, ...; empty when Marathon does not say (0.7)
+    QString state; // TASK_RUNNING, ...; empty when Marathon does not say (0.7)
     QString version;
     QString slaveId;
     QList<int> ports;
@@ -55,9 +55,9 @@ struct MarathonApp {
     int tasksHealthy = 0;
     int tasksUnhealthy = 0;
     QStringList deploymentIds;
-    QList<MarathonTask> tasks;  // when embedded
+    QList<MarathonTask> tasks; // when embedded
     QJsonObject lastTaskFailure;
-    AppDefinition definition;   // the app as Marathon returned it
+    AppDefinition definition; // the app as Marathon returned it
     QJsonObject json;
 
     static MarathonApp fromJson(const QJsonObject &o);
@@ -69,7 +69,7 @@ struct Deployment {
     QStringList affectedApps;
     int currentStep = 0;
     int totalSteps = 0;
-    QList<QJsonObject> currentActions;  // {"action": "StartApplication", "app": "/nginx", ...}
+    QList<QJsonObject> currentActions; // {"action": "StartApplication", "app": "/nginx", ...}
     QJsonObject json;
 
     static Deployment fromJson(const QJsonObject &o);
@@ -79,14 +79,18 @@ struct Deployment {
 struct DeploymentResult {
     QString deploymentId;
     QString version;
-    QString appId;  // filled when the reply is an app (POST /v2/apps)
+    QString appId; // filled when the reply is an app (POST /v2/apps)
+
+    bool isEmpty() const { return deploymentId.isEmpty() && version.isEmpty(); }
+    // {"deploymentId", "version"} (PUT/DELETE), or an app with "deployments": [{"id"}] (POST).
+    static DeploymentResult fromJson(const QJsonObject &o);
 };
 
 struct QueueEntry {
     QString appId;
     int count = 0;
     bool overdue = false;
-    int delaySeconds = 0;  // timeLeftSeconds of the launch delay
+    int delaySeconds = 0; // timeLeftSeconds of the launch delay
     QJsonObject json;
 
     static QueueEntry fromJson(const QJsonObject &o);
@@ -97,10 +101,15 @@ struct MarathonInfo {
     QString version;
     QString frameworkId;
     QString leader;
-    bool eventStream = true;  // /v2/events present (false before 0.9)
+    bool eventStream = true; // /v2/events present (false before 0.9)
     QJsonObject json;
 
     static MarathonInfo fromJson(const QJsonObject &o);
 };
+
+// Marathon's timestamps: ISO 8601 in UTC with milliseconds ("2015-02-17T19:32:03.648Z").
+// Parsing also accepts them without milliseconds or with an offset; invalid when empty.
+QDateTime parseMarathonDate(const QString &text);
+QString formatMarathonDate(const QDateTime &time);
 
 } // namespace pier::marathon
