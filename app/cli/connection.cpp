@@ -1,0 +1,96 @@
+#include "cli/connection.h"
+
+#include "secrets/secretstore.h"
+
+#include <QSettings>
+
+namespace pier::cli {
+
+QUrl normalizeMarathonUrl(const QString &text, QString *error)
+{
+    QString t = text.trimmed();
+    if (t.isEmpty()) {
+        *error = QStringLiteral("The Marathon address is empty.");
+        return {};
+    }
+    if (!t.contains(QLatin1String("://")))
+        t.prepend(QLatin1String("http://"));
+    QUrl url(t, QUrl::StrictMode);
+    if (!url.isValid() || url.host().isEmpty()
+        || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https"))) {
+        *error = QStringLiteral("\"%1\" is not a Marathon address; expected e.g. http://10.0.0.2:8080").arg(text);
+        return {};
+    }
+    if (url.port() < 0 && url.scheme() == QLatin1String("http"))
+        url.setPort(8080);
+    if (!url.userInfo().isEmpty()) {
+        *error = QStringLiteral("Put no credentials in the Marathon address; use PIER_MARATHON_USER and "
+                                "PIER_MARATHON_PASSWORD, or the keychain.");
+        return {};
+    }
+    return url;
+}
+
+QString marathonSecretKey(const QUrl &url, const QString &user)
+{
+    return QStringLiteral("marathon/%1@%2:%3").arg(user, url.host()).arg(url.port(url.scheme() == QLatin1String("https") ? 443 : 80));
+}
+
+MarathonTarget resolveMarathon(const QString &urlOption, ApiError *error)
+{
+    MarathonTarget target;
+    QString text = urlOption;
+    target.source = QStringLiteral("--marathon");
+    if (text.isEmpty()) {
+        text = qEnvironmentVariable("PIER_MARATHON_URL");
+        target.source = QStringLiteral("PIER_MARATHON_URL");
+    }
+    if (text.isEmpty()) {
+        text = QSettings().value(QStringLiteral("marathon/url")).toString();
+        target.source = QStringLiteral("settings");
+    }
+    if (text.isEmpty()) {
+        *error = ApiError::local(QStringLiteral("No Marathon address is set."),
+                                 QStringLiteral("Pass --marathon URL or set PIER_MARATHON_URL, e.g. "
+                                                "http://<master internal address>:8080 (over the VPN)."));
+        return target;
+    }
+    QString problem;
+    const QUrl url = normalizeMarathonUrl(text, &problem);
+    if (!url.isValid()) {
+        *error = ApiError::local(problem);
+        return target;
+    }
+    target.config.urls = {url};
+
+    const QString token = qEnvironmentVariable("PIER_MARATHON_TOKEN");
+    const QString user = qEnvironmentVariable("PIER_MARATHON_USER");
+    if (!token.isEmpty()) {
+        target.config.auth = marathon::MarathonConfig::Auth::Token;
+        target.config.token = token;
+    } else if (!user.isEmpty()) {
+        target.config.auth = marathon::MarathonConfig::Auth::Basic;
+        target.config.username = user;
+        if (qEnvironmentVariableIsSet("PIER_MARATHON_PASSWORD")) {
+            target.config.password = qEnvironmentVariable("PIER_MARATHON_PASSWORD");
+        } else {
+            SecretStore store;
+            const SecretStore::ReadResult r = store.readNow(marathonSecretKey(url, user));
+            if (r.error.isError()) {
+                *error = r.error;
+                return target;
+            }
+            if (!r.found) {
+                *error = ApiError::local(
+                    QStringLiteral("No password for %1 at %2 in the keychain.").arg(user, url.authority()),
+                    QStringLiteral("Set PIER_MARATHON_PASSWORD for this run, or save it with `pier login`."));
+                return target;
+            }
+            target.config.password = r.value;
+        }
+    }
+    target.config.caFile = qEnvironmentVariable("PIER_MARATHON_CA_FILE");
+    return target;
+}
+
+} // namespace pier::cli

@@ -1,0 +1,2 @@
+// Placeholder until the main window lands.
+int runGui(int, char **) { return 0; }
