@@ -1,2 +1,5 @@
 // Placeholder until the main window lands.
-int runGui(int, char **) { return 0; }
+int runGui(int, char **)
+{
+    return 0;
+}

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <QCoreApplication>
+#include <QMap>
+#include <QMessageBox>
+#include <QString>
+
+class QWidget;
+
+namespace pier::ui {
+
+// Every question the GUI asks goes through here, so a test can pre-set the answer instead of
+// facing a modal dialog (the pattern of KeePassXC's MessageBox).
+class MessageBox {
+    Q_DECLARE_TR_FUNCTIONS(MessageBox)
+public:
+    enum Button { NoButton, Save, Discard, Cancel, Yes, No, Ok };
+
+    struct Question {
+        QMessageBox::Icon icon = QMessageBox::Question;
+        QString title;
+        QString text;
+        QString informativeText;
+        QList<Button> buttons;
+        Button defaultButton = NoButton;
+        Button escapeButton = Cancel;
+        QMap<Button, QString> buttonText; // e.g. Yes -> "Force launch"
+    };
+
+    static Button ask(QWidget *parent, const Question &question);
+
+    // Tests: the answer the next question gets without showing a dialog (used once).
+    static void setNextAnswer(Button answer);
+    // Takes the pre-set answer, NoButton when none; for dialogs other than ask().
+    static Button takeNextAnswer();
+    // Tests: the text of the last question asked, and how many were asked.
+    static QString lastQuestion();
+    static int questionCount();
+};
+
+} // namespace pier::ui
