@@ -9,6 +9,8 @@
 
 namespace pier::sandbox {
 
+class HttpServer;
+
 // A server that behaves like Marathon's v2 REST API over real HTTP/1.1 on a TCP port, as
 // ../shared/specs/marathon describes it: same URLs, defaults filled in, 200/201/404/409/422
 // bodies, deployments that take time and lock the app, tasks that go staging -> running,
@@ -19,19 +21,21 @@ class MarathonServer : public QObject {
     Q_OBJECT
 public:
     enum class Flavor {
-        Modern,  // Marathon 1.10 shapes: networks, container.portMappings, task state, instanceId
-        Legacy,  // Marathon 0.7.6 shapes: ports, docker.network/portMappings, tasks without state
+        Modern, // Marathon 1.10 shapes: networks, container.portMappings, task state, instanceId
+        Legacy, // Marathon 0.7.6 shapes: ports, docker.network/portMappings, tasks without state
     };
 
     struct Options {
         Flavor flavor = Flavor::Modern;
-        QString username;             // non-empty: HTTP basic auth required on every call but /ping
+        QString username; // non-empty: HTTP basic auth required on every call but /ping
         QString password;
-        int stagingMs = 300;          // a new task stays TASK_STAGING this long
-        int deploymentStepMs = 300;   // a deployment finishes this long after its tasks run
-        int healthyAfterMs = 300;     // health checks pass this long after a task runs
+        int stagingMs = 300;        // a new task stays TASK_STAGING this long
+        int deploymentStepMs = 300; // a deployment finishes this long after its tasks run
+        int healthyAfterMs = 300;   // health checks pass this long after a task runs
         QStringList agents = {QStringLiteral("198.18.0.11"), QStringLiteral("198.18.0.12"),
                               QStringLiteral("198.18.0.13")};
+        int eventKeepAliveMs = 15000; // an SSE comment line this often on /v2/events (0: never)
+        QString frameworkId;          // empty: a fixed made-up id
     };
 
     explicit MarathonServer(QObject *parent = nullptr);
@@ -40,7 +44,7 @@ public:
 
     bool listen(const QHostAddress &address = QHostAddress::LocalHost, quint16 port = 0);
     quint16 port() const;
-    QUrl url() const;  // http://127.0.0.1:PORT
+    QUrl url() const; // http://127.0.0.1:PORT
     QString errorString() const;
 
     Options &options();
@@ -52,18 +56,28 @@ public:
     // Faults for tests: the next `count` requests (any path matching `pathPrefix`) get this
     // status with this body, or no reply at all when status == 0 (the client must time out),
     // or a connection closed at once when status == -1.
-    void injectFault(const QString &pathPrefix, int status, const QByteArray &body = {}, int count = 1);
+    void injectFault(const QString &pathPrefix, int status, const QByteArray &body = {},
+                     int count = 1);
     void clearFaults();
 
     // Make every new task of this app fail (TASK_FAILED after staging, with this message),
     // for "tasks keep failing" scenarios.
     void setFailing(const QString &appId, const QString &message);
 
-    int requestCount() const;  // for tests of retry behaviour
-    QJsonObject appJson(const QString &appId) const;  // as GET /v2/apps/{id} would return it
+    int requestCount() const;                        // for tests of retry behaviour
+    QJsonObject appJson(const QString &appId) const; // as GET /v2/apps/{id} would return it
+
+    // For the sandbox and tests: the ids of running deployments, the ids of an app's tasks, the
+    // number of clients attached to /v2/events, and the HTTP layer (for more routes or faults).
+    QStringList deploymentIds() const;
+    QStringList taskIds(const QString &appId) const;
+    int eventSubscriberCount() const;
+    HttpServer *httpServer() const;
 
 signals:
     void requestServed(const QString &method, const QString &path, int status);
+    // Every event as it goes out on /v2/events (also when nobody is attached).
+    void eventPublished(const QString &eventType, const QJsonObject &event);
 
 private:
     struct Private;
