@@ -23,6 +23,8 @@ namespace pier::marathon {
 namespace {
 
 constexpr int kMaxRedirects = 3;
+// Besides the unreserved characters, a path segment may hold these as they are (RFC 3986 pchar).
+const QByteArray kPathSafe = QByteArrayLiteral(":@");
 constexpr int kMaxBackoffMs = 5000;
 constexpr int kMaxRetryAfterSeconds = 30; // longer waits are reported, not slept through
 
@@ -40,7 +42,7 @@ QString pathOf(std::initializer_list<QString> parts)
         const QStringList segments = part.split(QLatin1Char('/'), Qt::SkipEmptyParts);
         for (const QString &segment : segments) {
             path += QLatin1Char('/');
-            path += QString::fromLatin1(QUrl::toPercentEncoding(segment));
+            path += QString::fromLatin1(QUrl::toPercentEncoding(segment, kPathSafe));
         }
     }
     return path;
@@ -567,6 +569,9 @@ MarathonClient::MarathonClient(const MarathonConfig &config, QNetworkAccessManag
 void MarathonClient::setConfig(const MarathonConfig &config)
 {
     const bool urlsChanged = config.urls != m_config.urls;
+    // Connections are kept open with the TLS settings they were made with.
+    if (config.caFile != m_config.caFile)
+        m_nam->clearConnectionCache();
     m_config = config;
     if (urlsChanged) {
         m_leader.clear();
@@ -770,7 +775,7 @@ void MarathonClient::onNetworkFinished(MarathonReply *reply, QNetworkReply *netw
     const QUrl url = network->url();
     const int status = network->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     const QNetworkReply::NetworkError code = network->error();
-    const QByteArray body = network->readAll();
+    const QByteArray body = network->isOpen() ? network->readAll() : QByteArray();
     reply->m_url = url;
     reply->m_status = status;
     reply->m_body = body;
@@ -832,7 +837,9 @@ void MarathonClient::onNetworkFinished(MarathonReply *reply, QNetworkReply *netw
     }
 
     if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
-        const QUrl location = network->header(QNetworkRequest::LocationHeader).toUrl();
+        // Read raw: Qt's parsed LocationHeader drops relative references.
+        const QUrl location =
+            QUrl::fromEncoded(network->rawHeader(QByteArrayLiteral("Location")).trimmed());
         ApiError e;
         e.kind = ApiError::Kind::BadReply;
         e.httpStatus = status;
@@ -1065,7 +1072,8 @@ MarathonReply *MarathonClient::killTask(const QString &appId, const QString &tas
     q.addQueryItem(QStringLiteral("scale"), boolText(scale));
     // The task id is one segment even if it held a slash.
     const QString path = pathOf({QStringLiteral("v2/apps"), appId, QStringLiteral("tasks")}) +
-                         QLatin1Char('/') + QString::fromLatin1(QUrl::toPercentEncoding(taskId));
+                         QLatin1Char('/') +
+                         QString::fromLatin1(QUrl::toPercentEncoding(taskId, kPathSafe));
     return send(Method::Delete, path, q, {}, true);
 }
 
@@ -1086,7 +1094,7 @@ MarathonReply *MarathonClient::listDeployments()
 MarathonReply *MarathonClient::cancelDeployment(const QString &deploymentId, bool rollback)
 {
     const QString path = pathOf({QStringLiteral("v2/deployments")}) + QLatin1Char('/') +
-                         QString::fromLatin1(QUrl::toPercentEncoding(deploymentId));
+                         QString::fromLatin1(QUrl::toPercentEncoding(deploymentId, kPathSafe));
     return send(Method::Delete, path, forceQuery(!rollback), {}, true, rollback);
 }
 
