@@ -794,7 +794,7 @@ void AppEditor::parseText()
         m_syntaxError = error;
         showSyntaxError();
         emit changed();
-        scheduleValidation();
+        validate(); // at once: the list and validity must tell about the error now
         return;
     }
     m_syntaxError = JsonParseError{};

@@ -204,7 +204,8 @@ void MainWindow::createActions()
 
     m_saveAsAction = new QAction(tr("Save &As…"), this);
     m_saveAsAction->setObjectName(QStringLiteral("saveAsAction"));
-    m_saveAsAction->setShortcut(QKeySequence::SaveAs);
+    // Not every platform binds QKeySequence::SaveAs; this one works everywhere.
+    m_saveAsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
     connect(m_saveAsAction, &QAction::triggered, this, &MainWindow::saveAs);
 
     m_diffAction = new QAction(tr("&Changes Since Saved…"), this);
