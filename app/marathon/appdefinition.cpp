@@ -164,6 +164,10 @@ int intOr(const QJsonValue &v, int def)
     return v.isDouble() ? v.toInt(def) : def;
 }
 
+// List setters (ports, health checks) update the element at the same index in place, the
+// caller's `extra` laid over it: structs read from the definition carry their unknown keys,
+// and structs built from scratch still keep those of the element they replace.
+
 // Writes an int field that has a "not given" default: kept when it was there before, so
 // the file changes only where the user changed something.
 void putInt(QJsonObject &o, const QString &key, int value, int defaultValue)
@@ -349,13 +353,19 @@ AppDefinition AppDefinition::parse(const QByteArray &text, JsonParseError *error
     const QJsonDocument doc = QJsonDocument::fromJson(text, &pe);
     JsonParseError result;
     AppDefinition app;
-    if (pe.error != QJsonParseError::NoError) {
+    int start = 0;
+    while (start < text.size() && (text.at(start) == ' ' || text.at(start) == '\t' ||
+                                   text.at(start) == '\r' || text.at(start) == '\n'))
+        ++start;
+    // Qt 6 refuses a top-level scalar with "illegal value" just after it; saying what is
+    // wrong, at its first character, helps more.
+    const bool startsAsContainer =
+        start < text.size() && (text.at(start) == '{' || text.at(start) == '[');
+    if (start < text.size() && !startsAsContainer) {
+        result = locate(text, start, str("expected a JSON object"));
+    } else if (pe.error != QJsonParseError::NoError) {
         result = locate(text, pe.offset, pe.errorString());
     } else if (!doc.isObject()) {
-        int start = 0;
-        while (start < text.size() && (text.at(start) == ' ' || text.at(start) == '\t' ||
-                                       text.at(start) == '\r' || text.at(start) == '\n'))
-            ++start;
         result = locate(text, start, str("expected a JSON object"));
     } else {
         app.m_json = doc.object();
@@ -856,8 +866,10 @@ QJsonObject AppDefinition::withDefaults() const
     auto mappingDefaults = [mode](QJsonArray mappings) {
         for (int i = 0; i < mappings.size(); ++i) {
             QJsonObject m = mappings.at(i).toObject();
-            QJsonObject defaults{
-                {str("containerPort"), 0}, {str("servicePort"), 0}, {str("protocol"), str("tcp")}};
+            QJsonObject defaults{{str("containerPort"), 0},
+                                 {str("servicePort"), 0},
+                                 {str("protocol"), str("tcp")},
+                                 {str("labels"), QJsonObject()}};
             // Only bridge fills hostPort: in container (USER) mode a missing hostPort means
             // "do not allocate a host port".
             if (mode == NetworkMode::Bridge)
@@ -903,7 +915,9 @@ QJsonObject AppDefinition::withDefaults() const
             QJsonArray defs = o.value(str("portDefinitions")).toArray();
             for (int i = 0; i < defs.size(); ++i) {
                 QJsonObject d = defs.at(i).toObject();
-                fillDefaults(d, QJsonObject{{str("port"), 0}, {str("protocol"), str("tcp")}});
+                fillDefaults(d, QJsonObject{{str("port"), 0},
+                                            {str("protocol"), str("tcp")},
+                                            {str("labels"), QJsonObject()}});
                 defs[i] = d;
             }
             portCount = int(defs.size());
@@ -914,7 +928,8 @@ QJsonObject AppDefinition::withDefaults() const
             o.insert(str("portDefinitions"),
                      QJsonArray{QJsonObject{{str("port"), 0},
                                             {str("protocol"), str("tcp")},
-                                            {str("name"), str("default")}}});
+                                            {str("name"), str("default")},
+                                            {str("labels"), QJsonObject()}}});
             portCount = 1;
         }
     }
@@ -1111,6 +1126,33 @@ void reconcileAssignedPorts(QJsonObject &a, QJsonObject &b, const QString &array
     b = db.json();
 }
 
+// The server names the port it adds by default "default"; a definition translated from the
+// 0.7 `ports` list has no name for the same port.
+void reconcileDefaultNames(QJsonObject &a, QJsonObject &b, const QString &arrayPtr)
+{
+    AppDefinition da(a), db(b);
+    QJsonArray x = da.value(arrayPtr).toArray();
+    QJsonArray y = db.value(arrayPtr).toArray();
+    if (x.size() != y.size())
+        return;
+    const QString name = str("name");
+    const QJsonValue def(str("default"));
+    for (int i = 0; i < x.size(); ++i) {
+        QJsonObject ox = x.at(i).toObject(), oy = y.at(i).toObject();
+        const QJsonValue nx = ox.value(name), ny = oy.value(name);
+        if ((nx == def && ny.isUndefined()) || (ny == def && nx.isUndefined())) {
+            ox.remove(name);
+            oy.remove(name);
+        }
+        x[i] = ox;
+        y[i] = oy;
+    }
+    da.setValue(arrayPtr, x);
+    db.setValue(arrayPtr, y);
+    a = da.json();
+    b = db.json();
+}
+
 } // namespace
 
 bool sameDeployedSpec(const QJsonObject &a, const QJsonObject &b)
@@ -1142,6 +1184,8 @@ bool sameDeployedSpec(const QJsonObject &a, const QJsonObject &b)
 
     reconcileAssignedPorts(x, y, str("/container/portMappings"), str("servicePort"));
     reconcileAssignedPorts(x, y, str("/container/portMappings"), str("hostPort"));
+    reconcileDefaultNames(x, y, str("/container/portMappings"));
+    reconcileDefaultNames(x, y, str("/portDefinitions"));
     if (!x.value(str("requirePorts")).toBool())
         reconcileAssignedPorts(x, y, str("/portDefinitions"), str("port"));
 

@@ -167,7 +167,8 @@ bool Validator::expect(const QJsonValue &v, Kind kind, const QString &path)
     if (!code)
         return true;
     // Pier: Marathon's code first (what its 400 says), then a readable hint for the editor.
-    add(path, QStringLiteral("%1 (got %2)").arg(QLatin1String(code), jsonTypeName(v)));
+    const QString got = v.isDouble() ? fmtDouble(v.toDouble()) : jsonTypeName(v);
+    add(path, QStringLiteral("%1 (got %2)").arg(QLatin1String(code), got));
     return false;
 }
 
@@ -325,7 +326,10 @@ void Validator::validateCommand()
     else if (container.value(str("appc")).isObject())
         hasContainer = type == QLatin1String("MESOS");
 
-    if (!((hasCmd != hasArgs) || (!(hasCmd && hasArgs) && hasContainer)))
+    // A cmd or args of the wrong type is already reported (Marathon answers 400 before this).
+    const bool typesWrong = (!cmd.isString() && !cmd.isUndefined() && !cmd.isNull()) ||
+                            (!args.isArray() && !args.isUndefined() && !args.isNull());
+    if (!typesWrong && !((hasCmd != hasArgs) || (!(hasCmd && hasArgs) && hasContainer)))
         add(str("/"), str("AppDefinition must either contain one of 'cmd' or 'args', and/or a "
                           "'container'."));
 }
@@ -427,9 +431,13 @@ void Validator::validateEnvAndLabels()
     if (expect(m_app.value(str("secrets")), Kind::Object, str("/secrets"))) {
         for (auto it = secrets.constBegin(); it != secrets.constEnd(); ++it) {
             const QString path = at(str("/secrets"), it.key());
-            if (expect(it.value(), Kind::Object, path))
-                expect(it.value().toObject().value(str("source")), Kind::String,
-                       at(path, str("source")));
+            if (!expect(it.value(), Kind::Object, path))
+                continue;
+            const QJsonValue source = it.value().toObject().value(str("source"));
+            if (source.isUndefined() || source.isNull())
+                add(at(path, str("source")), str("error.path.missing"));
+            else
+                expect(source, Kind::String, at(path, str("source")));
         }
     }
 
