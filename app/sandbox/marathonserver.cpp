@@ -230,6 +230,7 @@ struct MarathonServer::Private {
         QStringList eventTypes; // empty: all
     };
     QList<Subscriber> subscribers;
+    bool shuttingDown = false;
     QTimer keepAlive;
 
     bool modern() const { return options.flavor == Flavor::Modern; }
@@ -1314,7 +1315,8 @@ struct MarathonServer::Private {
         apps.insert(appId, app);
         const QString id = startDeployment(appId, {u"StartApplication"_s, u"ScaleApplication"_s},
                                            {}, false, *version);
-        reconcile(appId);
+        // Tasks come later, when Mesos offers fit: the creating call shows none yet.
+        QTimer::singleShot(0, q, [this, appId] { reconcile(appId); });
         return id;
     }
 
@@ -2006,9 +2008,11 @@ void MarathonServer::Private::events(const HttpRequest &r, const HttpReply &repl
     for (const QString &v : r.queryValues(u"event_type"_s))
         s.eventTypes += v.split(u',', Qt::SkipEmptyParts);
     subscribers.append(s);
-    QObject::connect(stream, &HttpStream::closed, q, [this] {
+    const QString remote = r.peerAddress.toString();
+    QObject::connect(stream, &HttpStream::closed, q, [this, remote] {
         subscribers.removeIf([](const Subscriber &x) { return !x.stream || !x.stream->isOpen(); });
-        publish(u"event_stream_detached"_s, QJsonObject{{u"remoteAddress"_s, QString()}});
+        if (!shuttingDown)
+            publish(u"event_stream_detached"_s, QJsonObject{{u"remoteAddress"_s, remote}});
     });
     publish(u"event_stream_attached"_s,
             QJsonObject{{u"remoteAddress"_s, r.peerAddress.toString()}});
@@ -2037,6 +2041,7 @@ MarathonServer::MarathonServer(const Options &options, QObject *parent)
 
 MarathonServer::~MarathonServer()
 {
+    d->shuttingDown = true;
     d->keepAlive.stop();
     d->subscribers.clear();
     d->http->close();
