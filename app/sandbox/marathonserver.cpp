@@ -26,6 +26,7 @@ using Flavor = MarathonServer::Flavor;
 constexpr int kServicePortMin = 10000;
 constexpr int kServicePortMax = 20000;
 constexpr int kHostPortMin = 31000;
+constexpr int kHostPortMax = 32000;
 
 QString isoTime(const QDateTime &t)
 {
@@ -1029,6 +1030,8 @@ struct MarathonServer::Private {
                 t.ports.append(t.servicePorts[i]);
             else
                 t.ports.append(next++);
+            if (next > kHostPortMax)
+                next = kHostPortMin; // the agent's range is [31000-32000], as Mesos defaults
         }
         app.tasks.append(t);
         qCDebug(lcSandbox) << "task staged" << t.id << "on" << t.host;

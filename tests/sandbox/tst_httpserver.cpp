@@ -77,6 +77,19 @@ private slots:
         QCOMPARE(server->requestCount(), 2);
     }
 
+    void expectContinue()
+    {
+        server->route("POST", QStringLiteral("/echo"),
+                      [](const HttpRequest &r) { return HttpResponse::text(200, r.body); });
+        RawClient c;
+        QVERIFY(c.connectTo(server->port()));
+        c.socket.write("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                       "Content-Length: 4\r\n\r\n");
+        QTRY_VERIFY_WITH_TIMEOUT(c.received.startsWith("HTTP/1.1 100 Continue\r\n\r\n"), 10000);
+        c.socket.write("body");
+        QTRY_VERIFY_WITH_TIMEOUT(c.received.endsWith("body"), 10000);
+    }
+
     void methodNotAllowedAndNotFound()
     {
         server->route("GET", QStringLiteral("/only-get"),
