@@ -2,6 +2,7 @@
 // requests on the wire, redirects, faults, non-JSON pages, TLS through openssl s_server), then
 // against the sandbox's Marathon server (real Marathon behaviour, both reply flavors).
 
+#include "core/logging.h"
 #include "marathon/marathonclient.h"
 #include "sandbox/marathonserver.h"
 
@@ -370,6 +371,21 @@ private slots:
     void abortFinishesOnce();
     void caFileProblemsAreLocal();
     void tlsErrorsReportedAndCaFileFixes();
+
+    // Sandbox Marathon server: real Marathon behaviour.
+    void sandboxLifecycle_data();
+    void sandboxLifecycle();
+    void sandboxConflictAndForce();
+    void sandboxInvalidMappedToPaths_data();
+    void sandboxInvalidMappedToPaths();
+    void sandboxQueueAndResetDelay();
+    void sandboxCancelDeployment();
+    void sandboxBasicAuth();
+    void sandboxTransientFaultsRetried_data();
+    void sandboxTransientFaultsRetried();
+    void sandboxTimeout();
+    void sandboxPostNotRetried();
+    void sandboxLeaderRedirect();
 };
 
 void TestMarathonClient::endpoints_data()
@@ -434,6 +450,14 @@ void TestMarathonClient::authHeaders()
 
 namespace {
 QStringList *g_logLines = nullptr;
+QLoggingCategory::CategoryFilter g_previousFilter = nullptr;
+void enableMarathonDebug(QLoggingCategory *category)
+{
+    if (g_previousFilter)
+        g_previousFilter(category);
+    if (qstrcmp(category->categoryName(), lcMarathon().categoryName()) == 0)
+        category->setEnabled(QtDebugMsg, true);
+}
 void captureLog(QtMsgType, const QMessageLogContext &, const QString &message)
 {
     if (g_logLines)
@@ -459,7 +483,8 @@ void TestMarathonClient::credentialsNeverLogged()
     config.password = QStringLiteral("pa55-w0rd-xyz");
     QStringList lines;
     g_logLines = &lines;
-    QLoggingCategory::setFilterRules(QStringLiteral("pier.marathon.debug=true"));
+    // A category filter: QT_LOGGING_RULES (set by ctest) would win over setFilterRules().
+    g_previousFilter = QLoggingCategory::installFilter(enableMarathonDebug);
     const QtMessageHandler old = qInstallMessageHandler(captureLog);
     {
         MarathonClient client(config);
@@ -470,7 +495,7 @@ void TestMarathonClient::credentialsNeverLogged()
         QVERIFY(waitFor(client.listApps()));
     }
     qInstallMessageHandler(old);
-    QLoggingCategory::setFilterRules(QString());
+    QLoggingCategory::installFilter(g_previousFilter);
     g_logLines = nullptr;
 
     const QString all = lines.join(QLatin1Char('\n'));
@@ -744,7 +769,7 @@ void TestMarathonClient::timeoutPerAttempt()
     QCOMPARE(r->error().kind, ApiError::Kind::Timeout);
     QVERIFY2(r->error().message.contains(QStringLiteral("300 ms")), qPrintable(r->error().message));
     QCOMPARE(r->attempts(), 2);
-    QVERIFY(clock.elapsed() >= 600);
+    QVERIFY(clock.elapsed() >= 550); // two attempts; coarse timers may fire 5% early
     QVERIFY(clock.elapsed() < 3000);
 
     // A POST that times out is not repeated.
@@ -1019,6 +1044,483 @@ void TestMarathonClient::tlsErrorsReportedAndCaFileFixes()
     QVERIFY(waitFor(r));
     QVERIFY2(!r->error(), qPrintable(r->error().toText()));
     QCOMPARE(r->info().version, QStringLiteral("1.10.26"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Against the sandbox's Marathon server
+
+namespace {
+
+using pier::sandbox::MarathonServer;
+
+std::unique_ptr<MarathonServer>
+startSandbox(MarathonServer::Flavor flavor = MarathonServer::Flavor::Modern)
+{
+    MarathonServer::Options o;
+    o.flavor = flavor;
+    o.stagingMs = 100;
+    o.deploymentStepMs = 100;
+    o.healthyAfterMs = 100;
+    auto server = std::make_unique<MarathonServer>(o);
+    if (!server->listen(QHostAddress::LocalHost))
+        qWarning("sandbox did not listen: %s", qPrintable(server->errorString()));
+    return server;
+}
+
+// Runs a call to its end.
+MarathonReply *done(MarathonReply *reply)
+{
+    if (!waitFor(reply))
+        qWarning("call did not finish");
+    return reply;
+}
+
+} // namespace
+
+// Waits for the reply and fails the test with the error's text; evaluates `call` once.
+#define CHECK_OK(call)                                                                             \
+    do {                                                                                           \
+        MarathonReply *checked_ = (call);                                                          \
+        QVERIFY(waitFor(checked_));                                                                \
+        QVERIFY2(!checked_->error(), qPrintable(checked_->error().toText()));                      \
+    } while (false)
+
+void TestMarathonClient::sandboxLifecycle_data()
+{
+    QTest::addColumn<bool>("legacy");
+    QTest::newRow("Marathon 1.10") << false;
+    QTest::newRow("Marathon 0.7") << true;
+}
+
+void TestMarathonClient::sandboxLifecycle()
+{
+    QFETCH(bool, legacy);
+    auto server =
+        startSandbox(legacy ? MarathonServer::Flavor::Legacy : MarathonServer::Flavor::Modern);
+    MarathonClient client(configFor({server->url()}));
+    const QString cart = QStringLiteral("/shop/cart");
+
+    MarathonReply *r = done(client.ping());
+    CHECK_OK(r);
+    QCOMPARE(r->body().trimmed(), QByteArray("pong"));
+    r = done(client.info());
+    CHECK_OK(r);
+    QCOMPARE(r->info().name, QStringLiteral("marathon"));
+    QVERIFY(!r->info().version.isEmpty());
+    QCOMPARE(r->info().eventStream, !legacy);
+    r = done(client.leader());
+    CHECK_OK(r);
+    QVERIFY(!r->leader().isEmpty());
+
+    // Create: 201 with the app (and, 1.x, its deployment).
+    r = done(client.createApp(cartApp()));
+    CHECK_OK(r);
+    QCOMPARE(r->httpStatus(), 201);
+    QCOMPARE(r->app().id, cart);
+    if (!legacy)
+        QVERIFY(!r->deploymentResult().deploymentId.isEmpty());
+    QVERIFY(!r->app().version.isEmpty());
+
+    // A second create is a conflict on the id, not on a deployment.
+    r = done(client.createApp(cartApp()));
+    QCOMPARE(r->error().kind, ApiError::Kind::Conflict);
+    QVERIFY2(r->error().message.contains(QStringLiteral("already exists")),
+             qPrintable(r->error().message));
+    QVERIFY(r->error().deploymentIds.isEmpty());
+    QCOMPARE(r->attempts(), 1);
+
+    QTRY_VERIFY_WITH_TIMEOUT(server->deploymentIds().isEmpty(), 10000);
+
+    r = done(client.getApp(cart, {QStringLiteral("app.tasks")}));
+    CHECK_OK(r);
+    QCOMPARE(r->app().id, cart);
+    QCOMPARE(r->app().instances, 1);
+    QCOMPARE(r->app().tasksRunning, 1);
+    QCOMPARE(r->app().tasks.size(), 1);
+    QCOMPARE(r->app().definition.json().value(QLatin1String("cmd")).toString(),
+             QStringLiteral("sleep 1000"));
+
+    r = done(client.listApps({}, QStringLiteral("/shop")));
+    CHECK_OK(r);
+    QCOMPARE(r->apps().size(), 1);
+    r = done(client.listApps({}, QStringLiteral("/elsewhere")));
+    CHECK_OK(r);
+    QCOMPARE(r->apps().size(), 0);
+
+    // Tasks: 0.7 says no state, the view derives it.
+    r = done(client.appTasks(cart));
+    CHECK_OK(r);
+    QCOMPARE(r->tasks().size(), 1);
+    const MarathonTask task = r->tasks().first();
+    QCOMPARE(task.appId, cart);
+    QCOMPARE(task.state.isEmpty(), legacy);
+    QCOMPARE(task.effectiveState(), QStringLiteral("TASK_RUNNING"));
+    QVERIFY(task.startedAt.isValid());
+    QVERIFY(!task.host.isEmpty());
+    r = done(client.allTasks());
+    CHECK_OK(r);
+    QCOMPARE(r->tasks().size(), 1);
+
+    // Scale: a deployment, visible until it ends.
+    r = done(client.scaleApp(cart, 2));
+    CHECK_OK(r);
+    const DeploymentResult scaled = r->deploymentResult();
+    QVERIFY(!scaled.deploymentId.isEmpty());
+    QVERIFY(!scaled.version.isEmpty());
+    r = done(client.listDeployments());
+    CHECK_OK(r);
+    QCOMPARE(r->deployments().size(), 1);
+    QCOMPARE(r->deployments().first().id, scaled.deploymentId);
+    QCOMPARE(r->deployments().first().affectedApps, QStringList{cart});
+    QTRY_VERIFY_WITH_TIMEOUT(server->deploymentIds().isEmpty(), 10000);
+    r = done(client.appTasks(cart));
+    CHECK_OK(r);
+    QCOMPARE(r->tasks().size(), 2);
+
+    // Versions, one version, rollback.
+    r = done(client.listVersions(cart));
+    CHECK_OK(r);
+    const QStringList versions = r->versions();
+    QVERIFY2(versions.size() >= 2, qPrintable(versions.join(QLatin1Char(' '))));
+    const QString oldest = versions.last();
+    r = done(client.getVersion(cart, oldest));
+    CHECK_OK(r);
+    QCOMPARE(r->app().id, cart);
+    QCOMPARE(r->app().instances, 1);
+    r = done(client.rollbackApp(cart, oldest));
+    CHECK_OK(r);
+    QVERIFY(!r->deploymentResult().deploymentId.isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(server->deploymentIds().isEmpty(), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(server->taskIds(cart).size(), 1, 10000);
+
+    // Update (PUT with the whole definition).
+    AppDefinition two = cartApp();
+    QJsonObject o = two.json();
+    o.insert(QLatin1String("instances"), 2);
+    two.setJson(o);
+    r = done(client.updateApp(two));
+    CHECK_OK(r);
+    QVERIFY(!r->deploymentResult().deploymentId.isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(server->deploymentIds().isEmpty(), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(server->taskIds(cart).size(), 2, 10000);
+
+    // Restart.
+    r = done(client.restartApp(cart));
+    CHECK_OK(r);
+    QVERIFY(!r->deploymentResult().deploymentId.isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(server->deploymentIds().isEmpty(), 10000);
+
+    // Kill one task (replaced), one by host with scale, one through /v2/tasks/delete.
+    QStringList ids = server->taskIds(cart);
+    QCOMPARE(ids.size(), 2);
+    r = done(client.killTask(cart, ids.first()));
+    CHECK_OK(r);
+    QVERIFY(!server->taskIds(cart).contains(ids.first()));
+    QTRY_COMPARE_WITH_TIMEOUT(server->taskIds(cart).size(), 2, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(server->deploymentIds().isEmpty(), 10000);
+
+    r = done(client.appTasks(cart));
+    CHECK_OK(r);
+    const QString host = r->tasks().first().host;
+    int onHost = 0;
+    for (const MarathonTask &t : r->tasks())
+        onHost += t.host == host ? 1 : 0;
+    r = done(client.killAppTasks(cart, host, true));
+    CHECK_OK(r);
+    QVERIFY(!r->deploymentResult().deploymentId.isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(server->deploymentIds().isEmpty(), 10000);
+    r = done(client.getApp(cart));
+    CHECK_OK(r);
+    QCOMPARE(r->app().instances, 2 - onHost);
+
+    r = done(client.scaleApp(cart, 2));
+    CHECK_OK(r);
+    QTRY_VERIFY_WITH_TIMEOUT(server->deploymentIds().isEmpty(), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(server->taskIds(cart).size(), 2, 10000);
+    ids = server->taskIds(cart);
+    r = done(client.killTasks({ids.first()}, true));
+    CHECK_OK(r);
+    QVERIFY(!r->deploymentResult().deploymentId.isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(server->deploymentIds().isEmpty(), 10000);
+    r = done(client.getApp(cart));
+    CHECK_OK(r);
+    QCOMPARE(r->app().instances, 1);
+
+    // Delete; then it is gone (404 with Marathon's message).
+    r = done(client.deleteApp(cart));
+    CHECK_OK(r);
+    QVERIFY(!r->deploymentResult().deploymentId.isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(server->deploymentIds().isEmpty(), 10000);
+    r = done(client.getApp(cart));
+    QCOMPARE(r->error().kind, ApiError::Kind::NotFound);
+    QCOMPARE(r->error().httpStatus, 404);
+    QVERIFY2(r->error().message.contains(QStringLiteral("does not exist")),
+             qPrintable(r->error().message));
+    QCOMPARE(r->attempts(), 1);
+}
+
+void TestMarathonClient::sandboxConflictAndForce()
+{
+    auto server = startSandbox();
+    server->options().deploymentStepMs = 3000; // keep the deployment running
+    MarathonClient client(configFor({server->url()}));
+    const QString cart = QStringLiteral("/shop/cart");
+    MarathonReply *r = done(client.createApp(cartApp()));
+    CHECK_OK(r);
+    const QString deploymentId = r->deploymentResult().deploymentId;
+    QVERIFY(!deploymentId.isEmpty());
+
+    r = done(client.scaleApp(cart, 3));
+    const ApiError e = r->error();
+    QCOMPARE(e.kind, ApiError::Kind::Conflict);
+    QCOMPARE(e.httpStatus, 409);
+    QCOMPARE(e.deploymentIds, QStringList{deploymentId});
+    QVERIFY2(e.hint.contains(QStringLiteral("force")), qPrintable(e.hint));
+    QCOMPARE(r->attempts(), 1);
+
+    r = done(client.scaleApp(cart, 3, true));
+    CHECK_OK(r);
+    QVERIFY(r->deploymentResult().deploymentId != deploymentId);
+    QVERIFY(!server->deploymentIds().contains(deploymentId));
+
+    r = done(client.deleteApp(cart));
+    QCOMPARE(r->error().kind, ApiError::Kind::Conflict);
+    r = done(client.deleteApp(cart, true));
+    CHECK_OK(r);
+}
+
+void TestMarathonClient::sandboxInvalidMappedToPaths_data()
+{
+    QTest::addColumn<bool>("legacy");
+    QTest::newRow("1.x details") << false;
+    QTest::newRow("0.7 attribute errors") << true;
+}
+
+void TestMarathonClient::sandboxInvalidMappedToPaths()
+{
+    QFETCH(bool, legacy);
+    auto server =
+        startSandbox(legacy ? MarathonServer::Flavor::Legacy : MarathonServer::Flavor::Modern);
+    MarathonClient client(configFor({server->url()}));
+    QJsonObject bad = cartApp().json();
+    bad.insert(QLatin1String("upgradeStrategy"),
+               QJsonObject{{QStringLiteral("minimumHealthCapacity"), 2},
+                           {QStringLiteral("maximumOverCapacity"), 1}});
+    MarathonReply *r = done(client.createApp(AppDefinition(bad)));
+    const ApiError e = r->error();
+    QCOMPARE(e.kind, ApiError::Kind::Invalid);
+    QVERIFY(e.httpStatus == 422 || e.httpStatus == 400);
+    QStringList paths;
+    for (const FieldError &d : e.details) {
+        paths << d.path;
+        QVERIFY(!d.errors.isEmpty());
+    }
+    QVERIFY2(paths.contains(QStringLiteral("/upgradeStrategy/minimumHealthCapacity")),
+             qPrintable(paths.join(QLatin1Char(' '))));
+    QCOMPARE(r->attempts(), 1);
+
+    // A field of the wrong type.
+    r = done(client.createApp(
+        AppDefinition(QJsonObject{{QStringLiteral("id"), QStringLiteral("/x")},
+                                  {QStringLiteral("instances"), QStringLiteral("many")}})));
+    QCOMPARE(r->error().kind, ApiError::Kind::Invalid);
+    QCOMPARE(r->attempts(), 1);
+}
+
+void TestMarathonClient::sandboxQueueAndResetDelay()
+{
+    auto server = startSandbox();
+    const QString flaky = QStringLiteral("/flaky");
+    server->setFailing(flaky, QStringLiteral("exit 1"));
+    MarathonClient client(configFor({server->url()}));
+    QJsonObject o = cartApp().json();
+    o.insert(QLatin1String("id"), flaky);
+    MarathonReply *r = done(client.createApp(AppDefinition(o)));
+    CHECK_OK(r);
+    QList<QueueEntry> queue;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            MarathonReply *q = done(client.queue());
+            queue = q->queue();
+            return !q->error() && !queue.isEmpty();
+        }(),
+        10000);
+    QCOMPARE(queue.first().appId, flaky);
+    QVERIFY(queue.first().count >= 1);
+    r = done(client.resetDelay(flaky));
+    CHECK_OK(r);
+    QCOMPARE(r->httpStatus(), 204);
+
+    r = done(client.resetDelay(QStringLiteral("/not-queued")));
+    QCOMPARE(r->error().kind, ApiError::Kind::NotFound);
+}
+
+void TestMarathonClient::sandboxCancelDeployment()
+{
+    auto server = startSandbox();
+    server->options().deploymentStepMs = 3000;
+    MarathonClient client(configFor({server->url()}));
+    MarathonReply *r = done(client.createApp(cartApp()));
+    CHECK_OK(r);
+    const QString first = r->deploymentResult().deploymentId;
+
+    // With rollback: a new deployment undoes the first.
+    r = done(client.cancelDeployment(first));
+    CHECK_OK(r);
+    const DeploymentResult rollback = r->deploymentResult();
+    QVERIFY(!rollback.deploymentId.isEmpty());
+    QVERIFY(rollback.deploymentId != first);
+
+    // Forced: 202, nothing new.
+    r = done(client.cancelDeployment(rollback.deploymentId, false));
+    CHECK_OK(r);
+    QCOMPARE(r->httpStatus(), 202);
+    QVERIFY(server->deploymentIds().isEmpty());
+
+    r = done(client.cancelDeployment(QStringLiteral("no-such-deployment")));
+    QCOMPARE(r->error().kind, ApiError::Kind::NotFound);
+    QVERIFY(r->error().message.contains(QStringLiteral("no-such-deployment")));
+}
+
+void TestMarathonClient::sandboxBasicAuth()
+{
+    auto server = startSandbox();
+    server->options().username = QStringLiteral("ops");
+    server->options().password = QStringLiteral("correct horse");
+    MarathonConfig config = configFor({server->url()});
+
+    // No credentials, then wrong ones: 401, not retried, with a hint about the credentials.
+    for (const QString &password : {QString(), QStringLiteral("wrong")}) {
+        config.auth = password.isEmpty() ? MarathonConfig::Auth::None : MarathonConfig::Auth::Basic;
+        config.username = QStringLiteral("ops");
+        config.password = password;
+        MarathonClient client(config);
+        MarathonReply *r = done(client.listApps());
+        QCOMPARE(r->error().kind, ApiError::Kind::Auth);
+        QCOMPARE(r->error().httpStatus, 401);
+        QVERIFY2(r->error().hint.contains(QStringLiteral("password")), qPrintable(r->error().hint));
+        QCOMPARE(r->attempts(), 1);
+        CHECK_OK(done(client.ping())); // /ping needs none
+    }
+
+    config.auth = MarathonConfig::Auth::Basic;
+    config.password = QStringLiteral("correct horse");
+    MarathonClient client(config);
+    CHECK_OK(done(client.listApps()));
+    CHECK_OK(done(client.createApp(cartApp())));
+}
+
+void TestMarathonClient::sandboxTransientFaultsRetried_data()
+{
+    QTest::addColumn<int>("status");
+    QTest::newRow("500") << 500;
+    QTest::newRow("502") << 502;
+    QTest::newRow("503") << 503;
+    QTest::newRow("connection closed") << -1;
+}
+
+void TestMarathonClient::sandboxTransientFaultsRetried()
+{
+    QFETCH(int, status);
+    auto server = startSandbox();
+    MarathonClient client(configFor({server->url()}));
+    CHECK_OK(done(client.createApp(cartApp())));
+
+    const int before = server->requestCount();
+    server->injectFault(QStringLiteral("/v2/apps"), status,
+                        QByteArrayLiteral(R"({"message":"injected"})"), 1);
+    MarathonReply *r = done(client.getApp(QStringLiteral("/shop/cart")));
+    CHECK_OK(r);
+    QCOMPARE(r->app().id, QStringLiteral("/shop/cart"));
+    if (status > 0) {
+        QCOMPARE(r->attempts(), 2);
+        QCOMPARE(server->requestCount() - before, 2);
+    }
+
+    // More faults than retries: the last error is reported.
+    server->injectFault(QStringLiteral("/v2/apps"), status,
+                        QByteArrayLiteral(R"({"message":"injected"})"), 10);
+    r = done(client.scaleApp(QStringLiteral("/shop/cart"), 2));
+    QCOMPARE(r->error().kind, status > 0 ? ApiError::Kind::Server : ApiError::Kind::Network);
+    QCOMPARE(r->attempts(), 3); // maxRetries 2
+    QVERIFY(r->error().isTransient());
+    server->clearFaults();
+}
+
+void TestMarathonClient::sandboxTimeout()
+{
+    auto server = startSandbox();
+    MarathonConfig config = configFor({server->url()});
+    config.timeoutMs = 250;
+    config.maxRetries = 1;
+    MarathonClient client(config);
+    server->injectFault(QStringLiteral("/v2/info"), 0, {}, 1);
+    MarathonReply *r = done(client.info());
+    CHECK_OK(r); // the retry got an answer
+    QCOMPARE(r->attempts(), 2);
+
+    server->injectFault(QStringLiteral("/v2/info"), 0, {}, 5);
+    r = done(client.info());
+    QCOMPARE(r->error().kind, ApiError::Kind::Timeout);
+    QVERIFY2(r->error().message.contains(QStringLiteral("250 ms")), qPrintable(r->error().message));
+    QCOMPARE(r->attempts(), 2);
+}
+
+void TestMarathonClient::sandboxPostNotRetried()
+{
+    auto server = startSandbox();
+    MarathonClient client(configFor({server->url()}));
+    const int before = server->requestCount();
+    server->injectFault(QStringLiteral("/v2/apps"), 503, {}, 1);
+    MarathonReply *r = done(client.createApp(cartApp()));
+    QCOMPARE(r->error().kind, ApiError::Kind::Server);
+    QCOMPARE(r->error().httpStatus, 503);
+    QCOMPARE(r->attempts(), 1);
+    QCOMPARE(server->requestCount() - before, 1);
+    r = done(client.getApp(QStringLiteral("/shop/cart")));
+    QCOMPARE(r->error().kind, ApiError::Kind::NotFound); // the fault answered; nothing created
+}
+
+void TestMarathonClient::sandboxLeaderRedirect()
+{
+    auto leader = startSandbox();
+    auto standby = startSandbox();
+    standby->setLeaderUrl(leader->url());
+    MarathonConfig config = configFor({standby->url()});
+    config.auth = MarathonConfig::Auth::Basic; // credentials follow the redirect
+    config.username = QStringLiteral("ops");
+    config.password = QStringLiteral("pw");
+    leader->options().username = config.username;
+    leader->options().password = config.password;
+    MarathonClient client(config);
+    QSignalSpy leaderSpy(&client, &MarathonClient::leaderChanged);
+
+    // POST through the standby: 307 keeps method and body.
+    MarathonReply *r = done(client.createApp(cartApp()));
+    CHECK_OK(r);
+    QCOMPARE(r->httpStatus(), 201);
+    QCOMPARE(r->attempts(), 2);
+    QCOMPARE(r->url().port(), leader->url().port());
+    QVERIFY(!leader->appJson(QStringLiteral("/shop/cart")).isEmpty());
+    QCOMPARE(leaderSpy.size(), 1);
+    QCOMPARE(leaderSpy.first().first().toUrl(), leader->url());
+    QCOMPARE(client.currentUrl(), leader->url());
+
+    // Later calls go to the leader directly.
+    const int standbyBefore = standby->requestCount();
+    r = done(client.getApp(QStringLiteral("/shop/cart")));
+    CHECK_OK(r);
+    QCOMPARE(r->attempts(), 1);
+    QCOMPARE(standby->requestCount(), standbyBefore);
+
+    // The leader goes away: back to the configured URL, which now leads itself.
+    const QUrl oldLeader = leader->url();
+    leader.reset();
+    standby->setLeaderUrl(QUrl());
+    r = done(client.listApps());
+    CHECK_OK(r);
+    QCOMPARE(r->url().port(), standby->url().port());
+    QVERIFY(client.currentUrl() != oldLeader);
 }
 
 QTEST_GUILESS_MAIN(TestMarathonClient)
