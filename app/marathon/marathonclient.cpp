@@ -566,6 +566,16 @@ MarathonClient::MarathonClient(const MarathonConfig &config, QNetworkAccessManag
     loadCaFile();
 }
 
+MarathonClient::~MarathonClient()
+{
+    for (const QPointer<MarathonReply> &reply : std::as_const(m_inFlight)) {
+        if (reply && !reply->isFinished()) {
+            reply->dropNetwork();
+            reply->complete(ApiError::cancelled());
+        }
+    }
+}
+
 void MarathonClient::setConfig(const MarathonConfig &config)
 {
     const bool urlsChanged = config.urls != m_config.urls;
@@ -637,6 +647,8 @@ MarathonReply *MarathonClient::send(Method method, const QString &path, const QU
                                     const QByteArray &body, bool idempotent, bool expectJson)
 {
     auto *reply = new MarathonReply(this);
+    m_inFlight.removeIf([](const QPointer<MarathonReply> &r) { return !r || r->isFinished(); });
+    m_inFlight << reply;
     reply->m_method = int(method);
     reply->m_path = path;
     reply->m_query = query;
@@ -648,6 +660,7 @@ MarathonReply *MarathonClient::send(Method method, const QString &path, const QU
     reply->m_timeout->setSingleShot(true);
     reply->m_backoff = new QTimer(reply);
     reply->m_backoff->setSingleShot(true);
+    reply->m_backoff->setTimerType(Qt::PreciseTimer);  // short waits; coarse ones fire 5% early
     connect(reply->m_timeout, &QTimer::timeout, reply, [reply] {
         reply->m_timedOut = true;
         if (reply->m_network)

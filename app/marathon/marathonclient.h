@@ -110,6 +110,7 @@ public:
     explicit MarathonClient(const MarathonConfig &config, QObject *parent = nullptr);
     MarathonClient(const MarathonConfig &config, QNetworkAccessManager *nam,
                    QObject *parent = nullptr);
+    ~MarathonClient() override; // calls still in flight finish as Cancelled
 
     const MarathonConfig &config() const { return m_config; }
     void setConfig(const MarathonConfig &config);
@@ -168,6 +169,7 @@ private:
     MarathonConfig m_config;
     QNetworkAccessManager *m_nam = nullptr;
     QUrl m_leader;
+    QList<QPointer<MarathonReply>> m_inFlight; // also those the caller took ownership of
     QList<QUrl> m_unreachableLeaders; // leaders named by X-Marathon-Leader we could not reach
     QList<QSslCertificate> m_caCertificates;
     ApiError m_configError; // a caFile that cannot be read: every call fails with it

@@ -350,6 +350,7 @@ private slots:
     // Scripted server: what goes over the wire.
     void endpoints_data();
     void endpoints();
+    void basePathPrefix();
     void authHeaders_data();
     void authHeaders();
     void credentialsNeverLogged();
@@ -369,6 +370,7 @@ private slots:
     void leaderHeaderFollowed();
     void unreachableLeaderHeaderIgnored();
     void abortFinishesOnce();
+    void clientDeletedFinishesCalls();
     void caFileProblemsAreLocal();
     void tlsErrorsReportedAndCaFileFixes();
 
@@ -417,6 +419,35 @@ void TestMarathonClient::endpoints()
     QCOMPARE(reply->attempts(), 1);
     QCOMPARE(reply->httpStatus(), 200);
     QCOMPARE(reply->url().path(), QUrl::fromEncoded(ec.target).path());
+}
+
+void TestMarathonClient::basePathPrefix()
+{
+    // Marathon behind a path (DC/OS: /service/marathon), written with a trailing slash.
+    ScriptedServer standby;
+    ScriptedServer leader;
+    const QByteArray leaderBase = leader.url().toEncoded() + "/service/marathon";
+    standby.script = [leaderBase](const Seen &s) {
+        const QByteArray rest = s.target.mid(int(qstrlen("/service/marathon")));
+        return Canned{
+            Canned::Reply, 307, {}, {}, {qMakePair(QByteArray("Location"), leaderBase + rest)}};
+    };
+    QUrl base = standby.url();
+    base.setPath(QStringLiteral("/service/marathon/"));
+    MarathonClient client(configFor({base}));
+    QSignalSpy leaderSpy(&client, &MarathonClient::leaderChanged);
+    MarathonReply *r = client.getApp(QStringLiteral("/shop/cart"), {QStringLiteral("app.tasks")});
+    QVERIFY(waitFor(r));
+    QVERIFY2(!r->error(), qPrintable(r->error().toText()));
+    QCOMPARE(standby.seen.first().target,
+             QByteArray("/service/marathon/v2/apps/shop/cart?embed=app.tasks"));
+    QCOMPARE(leader.seen.first().target,
+             QByteArray("/service/marathon/v2/apps/shop/cart?embed=app.tasks"));
+    QCOMPARE(leaderSpy.size(), 1);
+    QCOMPARE(client.currentUrl(), QUrl::fromEncoded(leaderBase));
+    r = client.ping();
+    QVERIFY(waitFor(r));
+    QCOMPARE(leader.seen.last().target, QByteArray("/service/marathon/ping"));
 }
 
 void TestMarathonClient::authHeaders_data()
@@ -939,6 +970,20 @@ void TestMarathonClient::abortFinishesOnce()
     QTRY_COMPARE(server.seen.size(), 2);
     delete r2;
     QTest::qWait(50);
+}
+
+void TestMarathonClient::clientDeletedFinishesCalls()
+{
+    ScriptedServer server;
+    server.script = [](const Seen &) { return Canned{Canned::Hang, 0, {}, {}, {}}; };
+    auto client = std::make_unique<MarathonClient>(configFor({server.url()}));
+    std::unique_ptr<MarathonReply> r(client->listApps());
+    r->setParent(nullptr); // the caller owns it now
+    QSignalSpy spy(r.get(), &MarathonReply::finished);
+    QTRY_COMPARE(server.seen.size(), 1);
+    client.reset();
+    QCOMPARE(spy.size(), 1);
+    QCOMPARE(r->error().kind, ApiError::Kind::Cancelled);
 }
 
 void TestMarathonClient::caFileProblemsAreLocal()
