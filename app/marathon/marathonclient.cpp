@@ -660,7 +660,7 @@ MarathonReply *MarathonClient::send(Method method, const QString &path, const QU
     reply->m_timeout->setSingleShot(true);
     reply->m_backoff = new QTimer(reply);
     reply->m_backoff->setSingleShot(true);
-    reply->m_backoff->setTimerType(Qt::PreciseTimer);  // short waits; coarse ones fire 5% early
+    reply->m_backoff->setTimerType(Qt::PreciseTimer); // short waits; coarse ones fire 5% early
     connect(reply->m_timeout, &QTimer::timeout, reply, [reply] {
         reply->m_timedOut = true;
         if (reply->m_network)
