@@ -12,6 +12,7 @@
 #include <QCoreApplication>
 #include <QEventLoop>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSocketNotifier>
@@ -471,11 +472,26 @@ int cmdSandbox(const QCommandLineParser &parser, const QStringList &args)
 
 bool isCliInvocation(const QStringList &args)
 {
-    if (args.size() < 2)
-        return false;
-    const QString first = args.at(1);
-    return kCommands.contains(first) || first == QLatin1String("-h") || first == QLatin1String("--help")
-           || first == QLatin1String("-v") || first == QLatin1String("--version");
+    // The window takes only `--marathon URL` and an optional app definition to open; anything
+    // else (a subcommand, help, a typo) is the command line's, which can say what is wrong.
+    for (int i = 1; i < args.size(); ++i) {
+        const QString &a = args.at(i);
+        if (a == QLatin1String("--marathon")) {
+            ++i;
+            continue;
+        }
+        if (a.startsWith(QLatin1String("--marathon=")))
+            continue;
+        if (a == QLatin1String("-h") || a == QLatin1String("-v") || a.startsWith(QLatin1String("--")))
+            return true;
+        if (a.startsWith(QLatin1Char('-'))) {  // Qt's own options: -platform xcb, -style fusion
+            if (i + 1 < args.size() && !args.at(i + 1).startsWith(QLatin1Char('-')))
+                ++i;
+            continue;
+        }
+        return kCommands.contains(a) || !QFileInfo(a).isFile();
+    }
+    return false;
 }
 
 int run(const QStringList &args)

@@ -41,6 +41,7 @@ QString ApiError::kindName(Kind kind)
     case Kind::Server: return QStringLiteral("server error");
     case Kind::BadReply: return QStringLiteral("unexpected reply");
     case Kind::Cancelled: return QStringLiteral("cancelled");
+    case Kind::Stalled: return QStringLiteral("did not finish in time");
     case Kind::Local: return QStringLiteral("local error");
     }
     return {};

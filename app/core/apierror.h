@@ -26,6 +26,7 @@ struct ApiError {
         Server,      // 5xx
         BadReply,    // the reply was not what the protocol promises (not JSON, missing fields)
         Cancelled,   // the user or the program cancelled the call
+        Stalled,     // the remote work was accepted but did not finish in time (not retried)
         Local,       // a problem on this machine (a file that cannot be read, bad settings)
     };
 

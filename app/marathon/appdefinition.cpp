@@ -1163,6 +1163,15 @@ bool sameDeployedSpec(const QJsonObject &a, const QJsonObject &b)
         x.remove(f);
         y.remove(f);
     }
+    // Newer servers answer every map field, empty ones included (`secrets: {}` in 1.10):
+    // an empty map is the same spec as no map. Arrays differ: `portDefinitions: []` is "no ports".
+    for (QJsonObject *o : {&x, &y}) {
+        const QStringList keys = o->keys();
+        for (const QString &k : keys) {
+            if (o->value(k).isObject() && o->value(k).toObject().isEmpty())
+                o->remove(k);
+        }
+    }
     for (const QString &f : serverFilledFields()) {
         if (!x.contains(f) || !y.contains(f)) {
             x.remove(f);

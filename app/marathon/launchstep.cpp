@@ -176,6 +176,7 @@ void LaunchStep::apply(const QVariantMap &, StepCallback done)
         if (!result.version.isEmpty())
             m_version = result.version;
         m_exists = true;
+        m_sameSpec = true;  // Marathon now holds this definition: a retried apply only waits
         emit logLine(tr("Marathon accepted it: deployment %1, version %2.").arg(m_deploymentId, m_version));
         if (m_wait)
             waitFor(Goal::Deployed, m_deploymentId);
@@ -248,7 +249,8 @@ void LaunchStep::poll()
 
         if (timedOut) {
             ApiError err;
-            err.kind = ApiError::Kind::Timeout;
+            // Not Timeout: Marathon answered; waiting longer is the user's call, not a retry's.
+            err.kind = ApiError::Kind::Stalled;
             err.message = m_goal == Goal::Deployed
                               ? tr("%1 is still not running after %2 s: %3.")
                                     .arg(m_app.absoluteId())

@@ -22,7 +22,7 @@ struct Run {
 };
 
 // Runs pier while this process's event loop keeps serving the test Marathon.
-Run pier(const QStringList &args, const QMap<QString, QString> &env = {}, int timeoutMs = 60000)
+Run runPier(const QStringList &args, const QMap<QString, QString> &env = {}, int timeoutMs = 60000)
 {
     QProcess p;
     QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
@@ -94,14 +94,14 @@ class TestCli : public QObject {
 private slots:
     void version()
     {
-        const Run r = pier({QStringLiteral("--version")});
+        const Run r = runPier({QStringLiteral("--version")});
         QCOMPARE(r.exitCode, 0);
         QVERIFY2(r.out.startsWith(QStringLiteral("pier ")), qPrintable(r.out));
     }
 
     void helpListsTheCommands()
     {
-        const Run r = pier({QStringLiteral("--help")});
+        const Run r = runPier({QStringLiteral("--help")});
         QCOMPARE(r.exitCode, 0);
         for (const char *c : {"validate", "apps", "tasks", "launch", "scale", "restart", "destroy"})
             QVERIFY2(r.out.contains(QLatin1String(c)), c);
@@ -109,7 +109,7 @@ private slots:
 
     void unknownCommandIsAUsageError()
     {
-        const Run r = pier({QStringLiteral("frobnicate")});
+        const Run r = runPier({QStringLiteral("frobnicate")});
         QCOMPARE(r.exitCode, 2);
         QVERIFY(r.err.contains(QStringLiteral("unknown command")));
     }
@@ -132,7 +132,7 @@ private slots:
         QFETCH(int, exitCode);
         QFETCH(QString, expected);
         const QString path = write(m_dir, QStringLiteral("app.json"), text);
-        const Run r = pier({QStringLiteral("validate"), path});
+        const Run r = runPier({QStringLiteral("validate"), path});
         QCOMPARE(r.exitCode, exitCode);
         if (expected.isEmpty()) {
             QVERIFY2(r.out.isEmpty() && r.err.isEmpty(), qPrintable(r.out + r.err));
@@ -146,7 +146,7 @@ private slots:
     {
         const QString good = write(m_dir, QStringLiteral("good.json"), kNginx);
         const QString bad = write(m_dir, QStringLiteral("bad.json"), QByteArray(kNginx).replace("256.0", "-5"));
-        const Run r = pier({QStringLiteral("validate"), good, bad, m_dir.filePath(QStringLiteral("missing.json"))});
+        const Run r = runPier({QStringLiteral("validate"), good, bad, m_dir.filePath(QStringLiteral("missing.json"))});
         QCOMPARE(r.exitCode, 2);
         QVERIFY(r.out.contains(bad + QStringLiteral(": /mem: ")));
         QVERIFY(!r.out.contains(good));
@@ -155,7 +155,7 @@ private slots:
 
     void noMarathonSaysWhatToDo()
     {
-        const Run r = pier({QStringLiteral("apps")});
+        const Run r = runPier({QStringLiteral("apps")});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains(QStringLiteral("--marathon")), qPrintable(r.err));
     }
@@ -169,7 +169,7 @@ private slots:
             QVERIFY(probe.listen());
             port = probe.port();
         }
-        const Run r = pier({QStringLiteral("apps"), QStringLiteral("--marathon"), QStringLiteral("http://127.0.0.1:%1").arg(port)});
+        const Run r = runPier({QStringLiteral("apps"), QStringLiteral("--marathon"), QStringLiteral("http://127.0.0.1:%1").arg(port)});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains(QStringLiteral("127.0.0.1:%1").arg(port)), qPrintable(r.err));
     }
@@ -181,12 +181,12 @@ private slots:
         const QString url = server.url().toString();
         const QString file = write(m_dir, QStringLiteral("nginx.json"), kNginx);
 
-        Run r = pier({QStringLiteral("launch"), file, QStringLiteral("--wait"), QStringLiteral("--marathon"), url});
+        Run r = runPier({QStringLiteral("launch"), file, QStringLiteral("--wait"), QStringLiteral("--marathon"), url});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QVERIFY2(r.out.startsWith(QStringLiteral("/nginx")), qPrintable(r.out));
         QVERIFY2(r.err.contains(QStringLiteral("Running: 1 of 1 tasks running")), qPrintable(r.err));
 
-        r = pier({QStringLiteral("apps"), QStringLiteral("--json")}, {{QStringLiteral("PIER_MARATHON_URL"), url}});
+        r = runPier({QStringLiteral("apps"), QStringLiteral("--json")}, {{QStringLiteral("PIER_MARATHON_URL"), url}});
         QCOMPARE(r.exitCode, 0);
         const QJsonArray apps = QJsonDocument::fromJson(r.out.toUtf8()).array();
         QCOMPARE(apps.size(), 1);
@@ -198,7 +198,7 @@ private slots:
         QVERIFY(app.value(QStringLiteral("deployments")).isArray());
         QVERIFY(app.contains(QStringLiteral("tasksHealthy")) && app.contains(QStringLiteral("tasksUnhealthy")));
 
-        r = pier({QStringLiteral("tasks"), QStringLiteral("/nginx"), QStringLiteral("--json"), QStringLiteral("--marathon"), url});
+        r = runPier({QStringLiteral("tasks"), QStringLiteral("/nginx"), QStringLiteral("--json"), QStringLiteral("--marathon"), url});
         QCOMPARE(r.exitCode, 0);
         const QJsonArray tasks = QJsonDocument::fromJson(r.out.toUtf8()).array();
         QCOMPARE(tasks.size(), 1);
@@ -212,7 +212,7 @@ private slots:
 
         // The same definition again: nothing to do, no second deployment.
         const int before = server.requestCount();
-        r = pier({QStringLiteral("launch"), file, QStringLiteral("--wait"), QStringLiteral("--marathon"), url});
+        r = runPier({QStringLiteral("launch"), file, QStringLiteral("--wait"), QStringLiteral("--marathon"), url});
         QCOMPARE(r.exitCode, 0);
         QVERIFY2(r.err.contains(QStringLiteral("Already running")), qPrintable(r.err));
         QVERIFY(server.requestCount() - before <= 3);  // only reads
@@ -226,19 +226,19 @@ private slots:
         QVERIFY(server.listen());
         const QString url = server.url().toString();
         const QString file = write(m_dir, QStringLiteral("nginx.json"), kNginx);
-        Run r = pier({QStringLiteral("launch"), file, QStringLiteral("--marathon"), url});
+        Run r = runPier({QStringLiteral("launch"), file, QStringLiteral("--marathon"), url});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
 
-        r = pier({QStringLiteral("scale"), QStringLiteral("/nginx"), QStringLiteral("3"), QStringLiteral("--marathon"), url});
+        r = runPier({QStringLiteral("scale"), QStringLiteral("/nginx"), QStringLiteral("3"), QStringLiteral("--marathon"), url});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains(QStringLiteral("locked")), qPrintable(r.err));
 
         const QString bigger = write(m_dir, QStringLiteral("nginx2.json"), QByteArray(kNginx).replace("256.0", "512"));
-        r = pier({QStringLiteral("launch"), bigger, QStringLiteral("--marathon"), url});
+        r = runPier({QStringLiteral("launch"), bigger, QStringLiteral("--marathon"), url});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains(QStringLiteral("--force")), qPrintable(r.err));
 
-        r = pier({QStringLiteral("launch"), bigger, QStringLiteral("--force"), QStringLiteral("--marathon"), url});
+        r = runPier({QStringLiteral("launch"), bigger, QStringLiteral("--force"), QStringLiteral("--marathon"), url});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QCOMPARE(server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("mem")).toDouble(), 512.0);
     }
@@ -249,23 +249,23 @@ private slots:
         QVERIFY(server.listen());
         const QString url = server.url().toString();
         const QString file = write(m_dir, QStringLiteral("nginx.json"), kNginx);
-        QCOMPARE(pier({QStringLiteral("launch"), file, QStringLiteral("--wait"), QStringLiteral("--marathon"), url}).exitCode, 0);
+        QCOMPARE(runPier({QStringLiteral("launch"), file, QStringLiteral("--wait"), QStringLiteral("--marathon"), url}).exitCode, 0);
 
-        Run r = pier({QStringLiteral("scale"), QStringLiteral("/nginx"), QStringLiteral("2"), QStringLiteral("--marathon"), url});
+        Run r = runPier({QStringLiteral("scale"), QStringLiteral("/nginx"), QStringLiteral("2"), QStringLiteral("--marathon"), url});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QVERIFY(r.out.contains(QStringLiteral("deployment ")));
         QTRY_COMPARE_WITH_TIMEOUT(server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("tasksRunning")).toInt(), 2, 10000);
 
         QTRY_VERIFY_WITH_TIMEOUT(server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("deployments")).toArray().isEmpty(), 10000);
-        r = pier({QStringLiteral("restart"), QStringLiteral("/nginx"), QStringLiteral("--marathon"), url});
+        r = runPier({QStringLiteral("restart"), QStringLiteral("/nginx"), QStringLiteral("--marathon"), url});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
 
         QTRY_VERIFY_WITH_TIMEOUT(server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("deployments")).toArray().isEmpty(), 10000);
-        r = pier({QStringLiteral("destroy"), QStringLiteral("/nginx"), QStringLiteral("--marathon"), url});
+        r = runPier({QStringLiteral("destroy"), QStringLiteral("/nginx"), QStringLiteral("--marathon"), url});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QTRY_VERIFY_WITH_TIMEOUT(server.appJson(QStringLiteral("/nginx")).isEmpty(), 10000);
 
-        r = pier({QStringLiteral("tasks"), QStringLiteral("/nginx"), QStringLiteral("--marathon"), url});
+        r = runPier({QStringLiteral("tasks"), QStringLiteral("/nginx"), QStringLiteral("--marathon"), url});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains(QStringLiteral("does not exist")), qPrintable(r.err));
     }
@@ -278,11 +278,11 @@ private slots:
         MarathonServer server(o);
         QVERIFY(server.listen());
         const QString url = server.url().toString();
-        Run r = pier({QStringLiteral("apps"), QStringLiteral("--marathon"), url});
+        Run r = runPier({QStringLiteral("apps"), QStringLiteral("--marathon"), url});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains(QStringLiteral("Invalid username or password")), qPrintable(r.err));
 
-        r = pier({QStringLiteral("apps"), QStringLiteral("--marathon"), url},
+        r = runPier({QStringLiteral("apps"), QStringLiteral("--marathon"), url},
                  {{QStringLiteral("PIER_MARATHON_USER"), QStringLiteral("ops")}, {QStringLiteral("PIER_MARATHON_PASSWORD"), QStringLiteral("hunter2")}});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QVERIFY(!r.out.contains(QStringLiteral("hunter2")) && !r.err.contains(QStringLiteral("hunter2")));
@@ -296,9 +296,9 @@ private slots:
         QVERIFY(server.listen());
         const QString url = server.url().toString();
         const QString file = write(m_dir, QStringLiteral("nginx.json"), kNginx);
-        Run r = pier({QStringLiteral("launch"), file, QStringLiteral("--wait"), QStringLiteral("--marathon"), url});
+        Run r = runPier({QStringLiteral("launch"), file, QStringLiteral("--wait"), QStringLiteral("--marathon"), url});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        r = pier({QStringLiteral("tasks"), QStringLiteral("/nginx"), QStringLiteral("--json"), QStringLiteral("--marathon"), url});
+        r = runPier({QStringLiteral("tasks"), QStringLiteral("/nginx"), QStringLiteral("--json"), QStringLiteral("--marathon"), url});
         QCOMPARE(r.exitCode, 0);
         const QJsonObject task = QJsonDocument::fromJson(r.out.toUtf8()).array().first().toObject();
         QVERIFY(task.value(QStringLiteral("state")).isNull());
@@ -310,7 +310,7 @@ private slots:
         MarathonServer server(fast());
         QVERIFY(server.listen());
         const QString file = write(m_dir, QStringLiteral("bad.json"), QByteArray(kNginx).replace("0.2", "-1"));
-        const Run r = pier({QStringLiteral("launch"), file, QStringLiteral("--marathon"), server.url().toString()});
+        const Run r = runPier({QStringLiteral("launch"), file, QStringLiteral("--marathon"), server.url().toString()});
         QCOMPARE(r.exitCode, 1);
         QVERIFY(r.err.contains(QStringLiteral("/cpus")));
         QCOMPARE(server.requestCount(), 0);
