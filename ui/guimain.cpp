@@ -1,5 +1,99 @@
-// Placeholder until the main window lands.
-int runGui(int, char **)
+// The window's entry point, called by app/main.cpp when no subcommand is given.
+#include "cli/connection.h"
+#include "marathon/marathonclient.h"
+#include "ui/appeditor.h"
+#include "ui/launchcontroller.h"
+#include "ui/mainwindow.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QFile>
+#include <QIcon>
+#include <QMessageBox>
+#include <QTimer>
+#include <functional>
+#include <cstdio>
+
+namespace {
+
+// For tests/bench/bench_startup: says when the window is on screen and, once idle, how much
+// memory the process holds, then quits.
+// Reports once the window has painted its first frame (the top level's first UpdateRequest
+// paints the whole widget tree into the backing store and flushes it).
+class FirstFrame : public QObject {
+public:
+    using QObject::QObject;
+    std::function<void()> onPainted;
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override
+    {
+        if (event->type() == QEvent::UpdateRequest && onPainted) {
+            auto done = std::move(onPainted);
+            onPainted = nullptr;
+            QTimer::singleShot(0, this, done);  // after this event's painting
+        }
+        return QObject::eventFilter(watched, event);
+    }
+};
+
+void reportStartup(QWidget *window)
 {
-    return 0;
+    auto *probe = new FirstFrame(window);
+    window->installEventFilter(probe);
+    probe->onPainted = [] {
+        std::fprintf(stderr, "pier-startup: window shown\n");
+        std::fflush(stderr);
+        QTimer::singleShot(1500, qApp, [] {
+            long rssKb = -1;
+            if (FILE *f = std::fopen("/proc/self/status", "r")) {
+                char line[256];
+                while (std::fgets(line, sizeof line, f)) {
+                    if (std::sscanf(line, "VmRSS: %ld kB", &rssKb) == 1)
+                        break;
+                }
+                std::fclose(f);
+            }
+            std::fprintf(stderr, "pier-startup: idle rss_kb=%ld\n", rssKb);
+            std::fflush(stderr);
+            QApplication::quit();
+        });
+    };
+}
+
+} // namespace
+
+int runGui(int argc, char **argv)
+{
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("Pier"));
+    QApplication::setApplicationName(QStringLiteral("Pier"));
+    QApplication::setApplicationVersion(QStringLiteral(PIER_VERSION));
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/pier/icons/pier.svg")));
+    QApplication::setDesktopFileName(QStringLiteral("pier"));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Pier: from an app definition to a public page on Mesos."));
+    parser.addOption({QStringLiteral("marathon"), QStringLiteral("Marathon's address."), QStringLiteral("URL")});
+    parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("An app definition to open."), QStringLiteral("[FILE]"));
+    parser.process(app);
+
+    pier::ui::MainWindow window;
+    const QStringList files = parser.positionalArguments();
+    if (!files.isEmpty())
+        window.openFile(files.first());
+
+    pier::ApiError error;
+    const pier::cli::MarathonTarget target = pier::cli::resolveMarathon(parser.value(QStringLiteral("marathon")), &error);
+    std::unique_ptr<pier::marathon::MarathonClient> client;
+    if (!error.isError())
+        client = std::make_unique<pier::marathon::MarathonClient>(target.config);
+    pier::ui::LaunchController controller(&window, client.get());
+    if (error.isError() && error.kind == pier::ApiError::Kind::Local && !error.message.startsWith(QLatin1String("No Marathon address")))
+        window.setConnectionState(QStringLiteral("Marathon"), error.toText(), pier::ui::MainWindow::Tone::Problem);
+
+    window.show();
+    if (qEnvironmentVariableIsSet("PIER_STARTUP_REPORT"))
+        reportStartup(&window);
+    return app.exec();
 }
