@@ -1,7 +1,9 @@
 #pragma once
 
+#include <QApplication>
 #include <QColor>
 #include <QPalette>
+#include <QWidget>
 
 // The only colours Pier picks itself: error/ok accents and diff backgrounds, chosen to read on
 // both light and dark palettes. Everything else comes from the system palette.
@@ -34,6 +36,36 @@ inline QColor addedBackground()
 inline QColor removedBackground()
 {
     return QColor(0xf8, 0x51, 0x49, 64);
+}
+
+// Text in an accent (state is always in the words too). Only WindowText is set, so the rest
+// of the palette keeps following the system; reapplyAccents() after a palette change.
+enum class Accent { None, Ok, Error };
+
+inline void applyAccent(QWidget *w)
+{
+    const auto accent = Accent(w->property("pierAccent").toInt());
+    const QPalette base =
+        w->parentWidget() ? w->parentWidget()->palette() : QApplication::palette();
+    QPalette p;
+    if (accent != Accent::None)
+        p.setColor(QPalette::WindowText, accent == Accent::Ok ? okColor(base) : errorColor(base));
+    w->setPalette(p);
+}
+
+inline void setAccent(QWidget *w, Accent accent)
+{
+    w->setProperty("pierAccent", int(accent));
+    applyAccent(w);
+}
+
+inline void reapplyAccents(QWidget *root)
+{
+    const auto widgets = root->findChildren<QWidget *>();
+    for (QWidget *w : widgets) {
+        if (w->property("pierAccent").isValid())
+            applyAccent(w);
+    }
 }
 
 } // namespace pier::ui

@@ -2,6 +2,7 @@
 
 #include "ui/accents.h"
 #include "ui/issuefield.h"
+#include "ui/jsonformat.h"
 
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -189,12 +190,14 @@ QTableWidget *AppEditor::makeTable(const QString &name, const QStringList &heade
     table->setTabKeyNavigation(false);
     table->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed |
                            QAbstractItemView::AnyKeyPressed | QAbstractItemView::SelectedClicked);
-    table->horizontalHeader()->setStretchLastSection(true);
+    // Columns share the width: the form is narrow and a sideways scroll hides columns.
+    table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    table->horizontalHeader()->setMinimumSectionSize(60);
     table->horizontalHeader()->setHighlightSections(false);
     table->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
     table->setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
-    // Room for about four rows: enough for an app definition, without a wall of empty grid.
-    const int rows = table->verticalHeader()->defaultSectionSize() * 4;
+    // Room for three rows: enough for an app definition, without a wall of empty grid.
+    const int rows = table->verticalHeader()->defaultSectionSize() * 3;
     table->setFixedHeight(table->horizontalHeader()->sizeHint().height() + rows +
                           2 * table->frameWidth() + 2);
     return table;
@@ -305,8 +308,9 @@ QWidget *AppEditor::buildForm()
     auto [addPort, removePort] = tableButtons(QStringLiteral("Port"), tr("the port mappings"));
     auto *portsLabel = new QLabel(tr("&Port mappings:"));
     portsLabel->setBuddy(m_portTable);
-    rowLabels.append(portsLabel);
-    containerForm->addRow(portsLabel, wrapTable(m_portTable, addPort, removePort));
+    // The table takes the whole width of the group: five columns do not fit beside a label.
+    containerForm->addRow(portsLabel);
+    containerForm->addRow(wrapTable(m_portTable, addPort, removePort));
     v->addWidget(containerGroup);
 
     // Resources
@@ -373,25 +377,37 @@ QWidget *AppEditor::buildForm()
     // Health checks
     auto *healthGroup = new QGroupBox(tr("Health chec&ks"), form);
     auto *healthLayout = new QVBoxLayout(healthGroup);
-    m_healthTable =
-        makeTable(QStringLiteral("healthTable"),
-                  {tr("Protocol"), tr("Path or command"), tr("Port index"), tr("Grace (s)"),
-                   tr("Interval (s)"), tr("Timeout (s)"), tr("Max failures")});
+    m_healthTable = makeTable(QStringLiteral("healthTable"),
+                              {tr("Protocol"), tr("Path or command"), tr("Port index"), tr("Grace"),
+                               tr("Interval"), tr("Timeout"), tr("Failures")});
+    // Short headers keep the path column readable; the tooltips say the units.
+    const QStringList healthTips{
+        tr("HTTP, HTTPS and TCP are checked by Marathon; MESOS_* by the agent; COMMAND runs "
+           "a command in the container."),
+        tr("The HTTP path to ask, or the command to run for COMMAND checks."),
+        tr("Which of the app's ports to check: 0 is the first port mapping."),
+        tr("Seconds after the task starts during which failures are ignored."),
+        tr("Seconds between two checks."),
+        tr("Seconds a check may take before it counts as failed."),
+        tr("Consecutive failures after which Marathon kills the task (0: never).")};
+    for (int c = 0; c < healthTips.size(); ++c)
+        m_healthTable->horizontalHeaderItem(c)->setToolTip(healthTips[c]);
     m_healthTable->setItemDelegateForColumn(
         0,
         new ComboDelegate({QStringLiteral("HTTP"), QStringLiteral("HTTPS"), QStringLiteral("TCP"),
                            QStringLiteral("COMMAND"), QStringLiteral("MESOS_HTTP"),
                            QStringLiteral("MESOS_HTTPS"), QStringLiteral("MESOS_TCP")},
                           m_healthTable));
-    m_healthTable->horizontalHeader()->setStretchLastSection(false);
     m_healthTable->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_healthTable->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Stretch);
+    m_healthTable->horizontalHeader()->setMinimumSectionSize(40);
     auto [addHealth, removeHealth] =
         tableButtons(QStringLiteral("Health"), tr("the health checks"));
     healthLayout->addWidget(wrapTable(m_healthTable, addHealth, removeHealth));
-    healthLayout->addWidget(hintLabel(
-        tr("Port index: which of the app's ports to check (0 is the first port mapping)."),
-        healthGroup));
+    healthLayout->addWidget(
+        hintLabel(tr("Grace, interval and timeout are in seconds. Port index 0 is the first port "
+                     "mapping."),
+                  healthGroup));
     v->addWidget(healthGroup);
 
     // Upgrade strategy
@@ -414,6 +430,13 @@ QWidget *AppEditor::buildForm()
     addRow(upgradeForm, tr("Maximum &over capacity:"), wrap(m_maxOver));
     v->addWidget(upgradeGroup);
     v->addStretch(1);
+
+    for (QAbstractSpinBox *spin :
+         {static_cast<QAbstractSpinBox *>(m_instances), static_cast<QAbstractSpinBox *>(m_cpus),
+          static_cast<QAbstractSpinBox *>(m_mem), static_cast<QAbstractSpinBox *>(m_disk),
+          static_cast<QAbstractSpinBox *>(m_minHealth), static_cast<QAbstractSpinBox *>(m_maxOver)})
+        spin->setMaximumWidth(spin->fontMetrics().horizontalAdvance(QLatin1Char('0')) * 22);
+    m_network->setMaximumWidth(m_network->fontMetrics().horizontalAdvance(QLatin1Char('0')) * 34);
 
     int labelWidth = 0;
     for (QLabel *label : std::as_const(rowLabels))
@@ -586,7 +609,10 @@ QWidget *AppEditor::buildIssues()
     m_issuesList->setObjectName(QStringLiteral("issuesList"));
     m_issuesList->setAccessibleName(tr("Problems"));
     m_issuesList->setToolTip(tr("Double-click a problem, or press Enter, to go to its field."));
-    m_issuesList->setMaximumHeight(110);
+    m_issuesList->setIconSize(QSize(16, 16));
+    m_issuesList->setWordWrap(true);
+    m_issuesList->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_issuesList->setResizeMode(QListView::Adjust);
     m_issuesList->setVisible(false);
     m_issuesSummary->setBuddy(m_issuesList);
     connect(m_issuesList, &QListWidget::itemActivated, this,
@@ -766,7 +792,7 @@ void AppEditor::renderText()
     m_parseTimer.stop();
     const int scroll = m_json->verticalScrollBar()->value();
     m_updating = true;
-    m_json->setPlainText(QString::fromUtf8(m_def.toJson(true)));
+    m_json->setPlainText(prettyJson(m_def.json()));
     m_updating = false;
     m_json->verticalScrollBar()->setValue(scroll);
     if (m_syntaxError.isError()) {
@@ -822,9 +848,7 @@ void AppEditor::showSyntaxError()
     const QString where =
         tr("line %1, column %2").arg(m_syntaxError.line).arg(m_syntaxError.column);
     m_jsonError->setText(tr("Syntax error at %1: %2").arg(where, m_syntaxError.message));
-    QPalette p = m_jsonError->palette();
-    p.setColor(QPalette::WindowText, errorColor(palette()));
-    m_jsonError->setPalette(p);
+    setAccent(m_jsonError, Accent::Error);
     m_jsonError->setVisible(true);
     m_formBanner->setText(tr("The JSON text has a syntax error (%1). The form shows the last "
                              "valid definition; fix the text to edit with the form again.")
@@ -861,8 +885,7 @@ void AppEditor::showSyntaxError()
 
 void AppEditor::updateDefaultsView()
 {
-    m_defaults->setPlainText(
-        QString::fromUtf8(QJsonDocument(m_def.withDefaults()).toJson(QJsonDocument::Indented)));
+    m_defaults->setPlainText(prettyJson(m_def.withDefaults()));
 }
 
 // ---- validation ------------------------------------------------------------------------------
@@ -1083,17 +1106,19 @@ void AppEditor::applyIssues()
 
     const int count = m_issuesList->count();
     m_issuesList->setVisible(count > 0);
-    QPalette p = m_issuesSummary->palette();
+    // A constant height (about four lines) while there are problems, so the form does not
+    // jump with every keystroke that adds or fixes one.
+    m_issuesList->setFixedHeight(m_issuesList->fontMetrics().lineSpacing() * 9 / 2 +
+                                 2 * m_issuesList->frameWidth() + 4);
     if (count == 0) {
         m_issuesSummary->setText(tr("No problems found: Marathon should accept this definition."));
-        p.setColor(QPalette::WindowText, okColor(palette()));
+        setAccent(m_issuesSummary, Accent::Ok);
     } else {
         m_issuesSummary->setText(
-            tr("%n p&roblem(s) to fix before launching (double-click one to go to its field):",
-               nullptr, count));
-        p.setColor(QPalette::WindowText, errorColor(palette()));
+            tr("P&roblems to fix before launching: %1. Double-click one to go to its field.")
+                .arg(count));
+        setAccent(m_issuesSummary, Accent::Error);
     }
-    m_issuesSummary->setPalette(p);
 }
 
 void AppEditor::setServerErrors(const QList<pier::FieldError> &errors)
@@ -1145,6 +1170,13 @@ bool AppEditor::focusPath(const QString &path)
 void AppEditor::showDefaults(bool show)
 {
     m_jsonTabs->setCurrentIndex(show ? 1 : 0);
+}
+
+void AppEditor::changeEvent(QEvent *event)
+{
+    if (event->type() == QEvent::PaletteChange)
+        reapplyAccents(this);
+    QWidget::changeEvent(event);
 }
 
 bool AppEditor::eventFilter(QObject *watched, QEvent *event)

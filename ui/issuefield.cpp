@@ -87,9 +87,7 @@ void IssueField::updateIcon()
     m_icon->setPixmap(
         style()->standardIcon(QStyle::SP_MessageBoxWarning, nullptr, this).pixmap(size, size));
     // The message text uses the error accent; the icon and the words carry it without colour.
-    QPalette p = m_text->palette();
-    p.setColor(QPalette::WindowText, errorColor(palette()));
-    m_text->setPalette(p);
+    setAccent(m_text, Accent::Error);
 }
 
 } // namespace pier::ui

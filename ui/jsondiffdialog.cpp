@@ -78,8 +78,7 @@ void JsonDiffDialog::setTexts(const QString &before, const QString &after,
         cursor.insertText(line, chars);
     }
     m_view->moveCursor(QTextCursor::Start);
-    m_summary->setText(tr("%n line(s) added (+)", nullptr, added) + QStringLiteral(", ") +
-                       tr("%n line(s) removed (-)", nullptr, removed));
+    m_summary->setText(tr("Lines added (+): %1. Lines removed (-): %2.").arg(added).arg(removed));
 }
 
 void JsonDiffDialog::setConfirmation(const QString &acceptText)

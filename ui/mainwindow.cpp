@@ -46,6 +46,13 @@ const QString kStateKey = QStringLiteral("mainWindow/state");
 const QString kSplitterKey = QStringLiteral("mainWindow/editorSplitter");
 const QString kDirectoryKey = QStringLiteral("files/lastDirectory");
 
+Accent toAccent(MainWindow::Tone tone)
+{
+    return tone == MainWindow::Tone::Ok        ? Accent::Ok
+           : tone == MainWindow::Tone::Problem ? Accent::Error
+                                               : Accent::None;
+}
+
 QString withShortcut(const QString &tip, const QAction *action)
 {
     const QString keys = action->shortcut().toString(QKeySequence::NativeText);
@@ -173,7 +180,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     restoreState(s.value(kStateKey).toByteArray());
     if (auto *splitter = m_editor->findChild<QSplitter *>(QStringLiteral("editorSplitter"))) {
         if (!splitter->restoreState(s.value(kSplitterKey).toByteArray()))
-            splitter->setSizes({560, 440});
+            splitter->setSizes({620, 420});
     }
 }
 
@@ -346,6 +353,7 @@ QWidget *MainWindow::createPlaceholder(const QString &title, const QString &text
     body->setObjectName(QStringLiteral("placeholderText"));
     body->setWordWrap(true);
     body->setAlignment(Qt::AlignHCenter);
+    body->setMinimumWidth(460);
     body->setMaximumWidth(560);
     body->setFocusPolicy(Qt::StrongFocus); // so Ctrl+N lands here and screen readers read it
     auto *row = new QHBoxLayout;
@@ -560,7 +568,7 @@ void MainWindow::validate()
         m_editor->focusPath(QStringLiteral("#syntax"));
     } else if (!issues.isEmpty()) {
         statusBar()->showMessage(
-            tr("%n problem(s) found: see the marked fields.", nullptr, int(issues.size())), 8000);
+            tr("Problems found: %1. They are marked on their fields.").arg(issues.size()), 8000);
         m_editor->focusPath(issues.first().path);
     } else {
         statusBar()->showMessage(tr("No problems found: Marathon should accept this definition."),
@@ -589,8 +597,8 @@ void MainWindow::launch()
         MessageBox::Question q;
         q.icon = QMessageBox::Warning;
         q.title = tr("Launch with problems?");
-        q.text = tr("The definition has %n problem(s) that Marathon will probably reject.", nullptr,
-                    int(issues.size()));
+        q.text = tr("Marathon will probably reject this definition (problems found: %1).")
+                     .arg(issues.size());
         q.informativeText = tr("They are marked on the fields and listed under the form. "
                                "Launch anyway?");
         q.buttons = {MessageBox::Yes, MessageBox::No};
@@ -637,8 +645,7 @@ bool MainWindow::askForce(const QStringList &deploymentIds)
     MessageBox::Question q;
     q.icon = QMessageBox::Warning;
     q.title = tr("Marathon is busy with this app");
-    q.text = tr("Marathon is still running deployment %1 for this app, so it refused the launch.",
-                nullptr, int(deploymentIds.size()))
+    q.text = tr("Marathon is still running deployment %1 for this app, so it refused the launch.")
                  .arg(deploymentIds.join(QStringLiteral(", ")));
     q.informativeText =
         tr("Forcing replaces that deployment with this launch: instances it was starting or "
@@ -696,12 +703,7 @@ bool MainWindow::confirmUpdate(const QJsonObject &runningApp)
 void MainWindow::showLaunchState(Tone tone, const QString &text, bool busy)
 {
     m_launchStatus->setText(text);
-    QPalette p = m_launchStatus->palette();
-    p.setColor(QPalette::WindowText, tone == Tone::Ok ? okColor(palette())
-                                     : tone == Tone::Problem
-                                         ? errorColor(palette())
-                                         : palette().color(QPalette::WindowText));
-    m_launchStatus->setPalette(p);
+    setAccent(m_launchStatus, toAccent(tone));
     const QStyle::StandardPixmap icon = tone == Tone::Ok        ? QStyle::SP_DialogApplyButton
                                         : tone == Tone::Problem ? QStyle::SP_MessageBoxWarning
                                                                 : QStyle::SP_MessageBoxInformation;
@@ -726,12 +728,14 @@ void MainWindow::setConnectionState(const QString &url, const QString &state, To
     m_connection->setText(where);
     m_connection->setToolTip(tr("The Marathon this window launches apps on, and whether it "
                                 "answers."));
-    QPalette p = m_connection->palette();
-    p.setColor(QPalette::WindowText, tone == Tone::Ok ? okColor(palette())
-                                     : tone == Tone::Problem
-                                         ? errorColor(palette())
-                                         : palette().color(QPalette::WindowText));
-    m_connection->setPalette(p);
+    setAccent(m_connection, toAccent(tone));
+}
+
+void MainWindow::changeEvent(QEvent *event)
+{
+    if (event->type() == QEvent::PaletteChange)
+        reapplyAccents(this);
+    QMainWindow::changeEvent(event);
 }
 
 } // namespace pier::ui

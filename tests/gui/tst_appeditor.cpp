@@ -140,6 +140,10 @@ void TestAppEditor::formEditRewritesJson()
     QTest::keyClicks(id, QStringLiteral("web-frontend"));
     const QJsonObject json = parseObject(child<QPlainTextEdit>("jsonEdit")->toPlainText());
     QCOMPARE(json.value(QStringLiteral("id")).toString(), QStringLiteral("web-frontend"));
+    // Re-rendered as people write it: "id" first, two-space indent.
+    QVERIFY(child<QPlainTextEdit>("jsonEdit")
+                ->toPlainText()
+                .startsWith(QStringLiteral("{\n  \"id\": \"web-frontend\",\n  \"container\": {")));
     QCOMPARE(m_editor->definition().id(), QStringLiteral("web-frontend"));
     QVERIFY(m_editor->isModified());
     QCOMPARE(modified.count(), 1);

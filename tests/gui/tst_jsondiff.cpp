@@ -1,5 +1,9 @@
 // The line diff behind "what an update would change": exact unified output for typical edits.
 #include "ui/jsondiff.h"
+#include "ui/jsonformat.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
 
 #include <QTest>
 
@@ -12,6 +16,7 @@ private slots:
     void unified();
     void shortestScript();
     void splitKeepsLastLine();
+    void prettyJsonReadsLikeAHandWrittenDefinition();
 };
 
 void TestJsonDiff::unified_data()
@@ -79,6 +84,46 @@ void TestJsonDiff::splitKeepsLastLine()
              QStringList({QStringLiteral("a"), QStringLiteral("b")}));
     QCOMPARE(splitLines(QStringLiteral("a\n\n")), QStringList({QStringLiteral("a"), QString()}));
     QVERIFY(splitLines(QString()).isEmpty());
+}
+
+void TestJsonDiff::prettyJsonReadsLikeAHandWrittenDefinition()
+{
+    // Keys in Marathon's documented order (not alphabetical), two spaces, [] and {} when
+    // empty, short scalar arrays on one line; and it parses back to the same object.
+    const QByteArray input = R"({"mem": 256.0, "instances": 1, "cpus": 0.2, "env": {},
+        "constraints": [["hostname", "UNIQUE"]], "uris": [], "backoffFactor": 1.15,
+        "container": {"docker": {"network": "BRIDGE", "image": "library/nginx:1.7.9",
+        "portMappings": [{"servicePort": 80, "containerPort": 80}]}, "type": "DOCKER"},
+        "id": "nginx"})";
+    const QJsonObject object = QJsonDocument::fromJson(input).object();
+    const QString expected = QStringLiteral(R"({
+  "id": "nginx",
+  "container": {
+    "type": "DOCKER",
+    "docker": {
+      "image": "library/nginx:1.7.9",
+      "network": "BRIDGE",
+      "portMappings": [
+        {
+          "containerPort": 80,
+          "servicePort": 80
+        }
+      ]
+    }
+  },
+  "cpus": 0.2,
+  "mem": 256,
+  "instances": 1,
+  "env": {},
+  "constraints": [
+    ["hostname", "UNIQUE"]
+  ],
+  "backoffFactor": 1.15,
+  "uris": []
+}
+)");
+    QCOMPARE(prettyJson(object), expected);
+    QCOMPARE(QJsonDocument::fromJson(expected.toUtf8()).object(), object);
 }
 
 QTEST_GUILESS_MAIN(TestJsonDiff)
