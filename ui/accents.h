@@ -45,8 +45,8 @@ enum class Accent { None, Ok, Error };
 inline void applyAccent(QWidget *w)
 {
     const auto accent = Accent(w->property("pierAccent").toInt());
-    const QPalette base =
-        w->parentWidget() ? w->parentWidget()->palette() : QApplication::palette();
+    // The window's palette: palette changes reach it before they reach nested widgets.
+    const QPalette base = w->window() != w ? w->window()->palette() : QApplication::palette();
     QPalette p;
     if (accent != Accent::None)
         p.setColor(QPalette::WindowText, accent == Accent::Ok ? okColor(base) : errorColor(base));

@@ -613,6 +613,7 @@ QWidget *AppEditor::buildIssues()
     m_issuesList->setWordWrap(true);
     m_issuesList->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     m_issuesList->setResizeMode(QListView::Adjust);
+    m_issuesList->setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
     m_issuesList->setVisible(false);
     m_issuesSummary->setBuddy(m_issuesList);
     connect(m_issuesList, &QListWidget::itemActivated, this,
