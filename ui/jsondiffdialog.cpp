@@ -92,7 +92,7 @@ bool JsonDiffDialog::confirm(QWidget *parent, const QString &title, const QStrin
                              const QString &before, const QString &after, const QString &beforeName,
                              const QString &afterName, const QString &acceptText)
 {
-    if (const MessageBox::Button preset = MessageBox::takeNextAnswer();
+    if (const MessageBox::Button preset = MessageBox::noteQuestion(title);
         preset != MessageBox::NoButton)
         return preset == MessageBox::Yes;
     JsonDiffDialog dialog(parent);

@@ -51,11 +51,16 @@ MessageBox::Button fromStandard(int b)
 }
 } // namespace
 
+MessageBox::Button MessageBox::noteQuestion(const QString &text)
+{
+    s_lastQuestion = text;
+    ++s_questionCount;
+    return takeNextAnswer();
+}
+
 MessageBox::Button MessageBox::ask(QWidget *parent, const Question &q)
 {
-    s_lastQuestion = q.text;
-    ++s_questionCount;
-    if (const Button preset = takeNextAnswer(); preset != NoButton)
+    if (const Button preset = noteQuestion(q.text); preset != NoButton)
         return preset;
 
     QMessageBox box(q.icon, q.title, q.text, QMessageBox::NoButton, parent);

@@ -31,7 +31,10 @@ public:
 
     // Tests: the answer the next question gets without showing a dialog (used once).
     static void setNextAnswer(Button answer);
-    // Takes the pre-set answer, NoButton when none; for dialogs other than ask().
+    // For questions asked by other dialogs (the update diff): counts the question and takes
+    // the pre-set answer, NoButton when none.
+    static Button noteQuestion(const QString &text);
+    // Takes the pre-set answer without counting a question.
     static Button takeNextAnswer();
     // Tests: the text of the last question asked, and how many were asked.
     static QString lastQuestion();

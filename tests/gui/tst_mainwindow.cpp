@@ -1,5 +1,6 @@
 // The main window as a user meets it: pages, title, unsaved-changes prompt, launch feedback.
 #include "ui/appeditor.h"
+#include "ui/jsondiffdialog.h"
 #include "ui/mainwindow.h"
 #include "ui/messagebox.h"
 
@@ -51,6 +52,7 @@ private slots:
     void lockedLaunchAsksToForce();
     void rejectedLaunchMarksFieldsAndKeepsText();
     void updateShowsDiffAndAsks();
+    void diffDialogMarksChanges();
 
 private:
     template<typename T> T *child(const char *name)
@@ -345,10 +347,34 @@ void TestMainWindow::updateShowsDiffAndAsks()
     running.insert(QStringLiteral("cpus"), 0.1);
     running.insert(QStringLiteral("version"), QStringLiteral("2015-02-17T19:32:03.648Z"));
     running.insert(QStringLiteral("tasksRunning"), 1);
+    const int asked = MessageBox::questionCount();
     MessageBox::setNextAnswer(MessageBox::Yes);
     QVERIFY(m_window->confirmUpdate(running));
+    QCOMPARE(MessageBox::questionCount(), asked + 1);
+    QVERIFY(MessageBox::lastQuestion().contains(QStringLiteral("Update /nginx")));
     MessageBox::setNextAnswer(MessageBox::No);
     QVERIFY(!m_window->confirmUpdate(running));
+}
+
+void TestMainWindow::diffDialogMarksChanges()
+{
+    JsonDiffDialog dialog;
+    dialog.setTexts(QStringLiteral("{\n  \"cpus\": 0.1,\n  \"mem\": 256\n}\n"),
+                    QStringLiteral("{\n  \"cpus\": 0.2,\n  \"mem\": 256\n}\n"),
+                    QStringLiteral("on Marathon"), QStringLiteral("this definition"));
+    const QString shown =
+        dialog.findChild<QPlainTextEdit *>(QStringLiteral("diffView"))->toPlainText();
+    // Markers in the text itself, so the change reads without the colours.
+    QVERIFY(shown.contains(QStringLiteral("\n-  \"cpus\": 0.1,\n+  \"cpus\": 0.2,\n")));
+    QVERIFY(shown.startsWith(QStringLiteral("--- on Marathon\n+++ this definition\n")));
+    QCOMPARE(dialog.findChild<QLabel *>(QStringLiteral("diffSummary"))->text(),
+             QStringLiteral("Lines added (+): 1. Lines removed (-): 1."));
+
+    dialog.setTexts(QStringLiteral("{}\n"), QStringLiteral("{}\n"), QStringLiteral("a"),
+                    QStringLiteral("b"));
+    QVERIFY(dialog.findChild<QLabel *>(QStringLiteral("diffSummary"))
+                ->text()
+                .startsWith(QStringLiteral("No differences")));
 }
 
 QTEST_MAIN(TestMainWindow)
