@@ -2,7 +2,9 @@
 
 #include "ui/accents.h"
 #include "ui/appeditor.h"
+#include "ui/jsondiff.h"
 #include "ui/jsondiffdialog.h"
+#include "ui/jsonformat.h"
 #include "ui/messagebox.h"
 
 #include <QAction>
@@ -59,11 +61,12 @@ QString withShortcut(const QString &tip, const QAction *action)
     return keys.isEmpty() ? tip : QStringLiteral("%1 (%2)").arg(tip, keys);
 }
 
-// The definition as Marathon shows it, for a diff that shows only real changes: defaults filled
-// in on both sides and the fields Marathon keeps about the running app left out.
+// The definition as Marathon shows it, for a diff that shows only real changes: both sides in
+// the 1.5+ form a current Marathon answers with (the tutorial's file uses the legacy form),
+// defaults filled in, and the fields Marathon keeps about the running app left out.
 QString comparable(const QJsonObject &app)
 {
-    QJsonObject o = AppDefinition(app).withDefaults();
+    QJsonObject o = AppDefinition(AppDefinition(app).canonicalForm()).withDefaults();
     static const QStringList serverFields{QStringLiteral("version"),
                                           QStringLiteral("versionInfo"),
                                           QStringLiteral("tasks"),
@@ -77,9 +80,7 @@ QString comparable(const QJsonObject &app)
                                           QStringLiteral("readinessCheckResults")};
     for (const QString &key : serverFields)
         o.remove(key);
-    if (o.contains(QStringLiteral("id")))
-        o.insert(QStringLiteral("id"), AppDefinition(app).absoluteId());
-    return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Indented));
+    return prettyJson(o);
 }
 
 } // namespace
@@ -685,6 +686,12 @@ void MainWindow::showServerErrors(const QList<pier::FieldError> &errors, const Q
                                  : message);
     if (!errors.isEmpty())
         m_editor->focusPath(errors.first().path);
+}
+
+QString MainWindow::updateDiff(const QJsonObject &runningApp) const
+{
+    return unifiedDiff(comparable(runningApp), comparable(m_editor->definition().json()),
+                       tr("on Marathon"), tr("this definition"));
 }
 
 bool MainWindow::confirmUpdate(const QJsonObject &runningApp)

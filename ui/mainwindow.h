@@ -51,6 +51,8 @@ public:
     // Before updating an app that runs already: shows the diff against the running version
     // (both with Marathon's defaults) and asks to go ahead.
     bool confirmUpdate(const QJsonObject &runningApp);
+    // The unified diff confirmUpdate() shows: running app -> this definition.
+    QString updateDiff(const QJsonObject &runningApp) const;
     bool isLaunching() const { return m_launching; }
 
     // What the status bar says about Marathon, e.g. ("http://10.0.0.2:8080", "connected, v1.10").

@@ -52,6 +52,7 @@ private slots:
     void lockedLaunchAsksToForce();
     void rejectedLaunchMarksFieldsAndKeepsText();
     void updateShowsDiffAndAsks();
+    void updateDiffShowsOnlyRealChanges();
     void diffDialogMarksChanges();
 
 private:
@@ -354,6 +355,29 @@ void TestMainWindow::updateShowsDiffAndAsks()
     QVERIFY(MessageBox::lastQuestion().contains(QStringLiteral("Update /nginx")));
     MessageBox::setNextAnswer(MessageBox::No);
     QVERIFY(!m_window->confirmUpdate(running));
+}
+
+void TestMainWindow::updateDiffShowsOnlyRealChanges()
+{
+    // Marathon answers in the 1.5+ form with its own bookkeeping; the editor holds the
+    // tutorial's legacy form. Only the changed value may show.
+    const AppDefinition local = m_window->editor()->definition();
+    QJsonObject running = local.canonicalForm();
+    running.insert(QStringLiteral("cpus"), 0.1);
+    running.insert(QStringLiteral("version"), QStringLiteral("2015-02-17T19:32:03.648Z"));
+    running.insert(QStringLiteral("tasksRunning"), 1);
+    running.insert(QStringLiteral("id"), QStringLiteral("/nginx"));
+    const QString diff = m_window->updateDiff(running);
+    QVERIFY2(diff.contains(QStringLiteral("\n-  \"cpus\": 0.1,\n+  \"cpus\": 0.2,\n")),
+             qPrintable(diff));
+    int changed = 0;
+    for (const QString &line : diff.split(QLatin1Char('\n'))) {
+        if ((line.startsWith(QLatin1Char('+')) || line.startsWith(QLatin1Char('-'))) &&
+            !line.startsWith(QLatin1String("+++")) && !line.startsWith(QLatin1String("---")))
+            ++changed;
+    }
+    QCOMPARE(changed, 2);
+    QVERIFY(m_window->updateDiff(local.json()).isEmpty());
 }
 
 void TestMainWindow::diffDialogMarksChanges()
