@@ -5,7 +5,7 @@
 namespace pier::ui {
 
 namespace {
-MessageBox::Button s_nextAnswer = MessageBox::NoButton;
+QList<MessageBox::Button> s_answers;
 QString s_lastQuestion;
 int s_questionCount = 0;
 
@@ -82,14 +82,17 @@ MessageBox::Button MessageBox::ask(QWidget *parent, const Question &q)
 
 void MessageBox::setNextAnswer(Button answer)
 {
-    s_nextAnswer = answer;
+    s_answers.append(answer);
+}
+
+void MessageBox::clearAnswers()
+{
+    s_answers.clear();
 }
 
 MessageBox::Button MessageBox::takeNextAnswer()
 {
-    const Button b = s_nextAnswer;
-    s_nextAnswer = NoButton;
-    return b;
+    return s_answers.isEmpty() ? NoButton : s_answers.takeFirst();
 }
 
 QString MessageBox::lastQuestion()

@@ -29,8 +29,10 @@ public:
 
     static Button ask(QWidget *parent, const Question &question);
 
-    // Tests: the answer the next question gets without showing a dialog (used once).
+    // Tests: the answer the next question gets without showing a dialog (used once). Calls
+    // queue up, so a test can answer a sequence ("update? yes", then "force? yes").
     static void setNextAnswer(Button answer);
+    static void clearAnswers();
     // For questions asked by other dialogs (the update diff): counts the question and takes
     // the pre-set answer, NoButton when none.
     static Button noteQuestion(const QString &text);

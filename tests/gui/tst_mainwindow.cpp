@@ -52,6 +52,7 @@ private slots:
     void lockedLaunchAsksToForce();
     void rejectedLaunchMarksFieldsAndKeepsText();
     void updateShowsDiffAndAsks();
+    void answersQueueUp();
     void updateDiffShowsOnlyRealChanges();
     void diffDialogMarksChanges();
 
@@ -77,7 +78,7 @@ void TestMainWindow::initTestCase()
 
 void TestMainWindow::init()
 {
-    MessageBox::takeNextAnswer();
+    MessageBox::clearAnswers();
     m_window = new MainWindow;
     m_requests.clear();
     connect(m_window, &MainWindow::launchRequested, this,
@@ -355,6 +356,18 @@ void TestMainWindow::updateShowsDiffAndAsks()
     QVERIFY(MessageBox::lastQuestion().contains(QStringLiteral("Update /nginx")));
     MessageBox::setNextAnswer(MessageBox::No);
     QVERIFY(!m_window->confirmUpdate(running));
+}
+
+void TestMainWindow::answersQueueUp()
+{
+    // "Update?" then "Force?": both answered ahead of time, in order.
+    MessageBox::setNextAnswer(MessageBox::Yes);
+    MessageBox::setNextAnswer(MessageBox::No);
+    QJsonObject running = m_window->editor()->definition().json();
+    running.insert(QStringLiteral("cpus"), 0.1);
+    QVERIFY(m_window->confirmUpdate(running));
+    QVERIFY(!m_window->askForce({QStringLiteral("d1")}));
+    QCOMPARE(MessageBox::takeNextAnswer(), MessageBox::NoButton);
 }
 
 void TestMainWindow::updateDiffShowsOnlyRealChanges()
