@@ -284,8 +284,12 @@ void LaunchStep::verify(const QVariantMap &, StepCallback done)
         }
         m_lastSeen = reply->app();
         emit appSeen(m_lastSeen);
-        if (!m_wait || isDeployed(m_lastSeen, m_app)) {
-            finish(StepResult::done(tr("On Marathon: %1.").arg(describe(m_lastSeen, m_app)), outputs()));
+        if (isDeployed(m_lastSeen, m_app)) {
+            finish(StepResult::done(tr("Running: %1.").arg(describe(m_lastSeen, m_app)), outputs()));
+            return;
+        }
+        if (!m_wait) {
+            finish(StepResult::done(tr("On Marathon, deploying: %1.").arg(describe(m_lastSeen, m_app)), outputs()));
             return;
         }
         ApiError err;
