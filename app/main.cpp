@@ -3,7 +3,7 @@
 
 #include <QCoreApplication>
 
-int runGui(int argc, char **argv);  // ui/guimain.cpp: widgets stay out of app/
+int runGui(int argc, char **argv); // ui/guimain.cpp: widgets stay out of app/
 
 int main(int argc, char **argv)
 {

@@ -12,7 +12,8 @@ namespace pier::ui {
 using marathon::LaunchStep;
 using marathon::MarathonReply;
 
-LaunchController::LaunchController(MainWindow *window, marathon::MarathonClient *client, QObject *parent)
+LaunchController::LaunchController(MainWindow *window, marathon::MarathonClient *client,
+                                   QObject *parent)
     : QObject(parent), m_window(window), m_client(client)
 {
     connect(window, &MainWindow::launchRequested, this, &LaunchController::onLaunchRequested);
@@ -51,15 +52,17 @@ void LaunchController::refreshConnection()
         }
         const marathon::MarathonInfo info = reply->info();
         m_window->setConnectionState(m_client->currentUrl().toString(),
-                                     tr("connected, Marathon %1").arg(info.version), MainWindow::Tone::Ok);
+                                     tr("connected, Marathon %1").arg(info.version),
+                                     MainWindow::Tone::Ok);
     });
 }
 
 void LaunchController::onLaunchRequested(const marathon::AppDefinition &definition, bool force)
 {
     if (!m_client) {
-        m_window->setLaunchFinished(false, tr("No Marathon is set. Start Pier with --marathon URL (or set "
-                                              "PIER_MARATHON_URL), e.g. http://<master>:8080 over the VPN."));
+        m_window->setLaunchFinished(
+            false, tr("No Marathon is set. Start Pier with --marathon URL (or set "
+                      "PIER_MARATHON_URL), e.g. http://<master>:8080 over the VPN."));
         return;
     }
     if (force) {
@@ -80,8 +83,11 @@ void LaunchController::onLaunchRequested(const marathon::AppDefinition &definiti
         }
         if (!e.isError()) {
             const QJsonObject running = reply->app().definition.json();
-            if (!marathon::sameDeployedSpec(definition.json(), running) && !m_window->confirmUpdate(running)) {
-                m_window->setLaunchFinished(false, tr("Not updated: %1 keeps running as it was.").arg(definition.absoluteId()));
+            if (!marathon::sameDeployedSpec(definition.json(), running) &&
+                !m_window->confirmUpdate(running)) {
+                m_window->setLaunchFinished(
+                    false,
+                    tr("Not updated: %1 keeps running as it was.").arg(definition.absoluteId()));
                 return;
             }
         }
@@ -108,14 +114,17 @@ void LaunchController::runPlan(const marathon::AppDefinition &definition, bool f
 
     connect(step, &LaunchStep::appSeen, this, [this, step](const marathon::MarathonApp &app) {
         if (m_window)
-            m_window->setLaunchProgress(tr("Deploying: %1.").arg(LaunchStep::describe(app, marathon::AppDefinition(app.definition))),
-                                        app.tasksRunning, qMax(app.instances, 1));
+            m_window->setLaunchProgress(
+                tr("Deploying: %1.")
+                    .arg(LaunchStep::describe(app, marathon::AppDefinition(app.definition))),
+                app.tasksRunning, qMax(app.instances, 1));
         Q_UNUSED(step)
     });
-    connect(m_runner, &PlanRunner::stepProgress, this, [this](const QString &, const QString &text) {
-        if (m_window)
-            m_window->setLaunchProgress(text);
-    });
+    connect(m_runner, &PlanRunner::stepProgress, this,
+            [this](const QString &, const QString &text) {
+                if (m_window)
+                    m_window->setLaunchProgress(text);
+            });
     connect(m_runner, &PlanRunner::finished, this, &LaunchController::onPlanFinished);
     m_runner->start();
 }
@@ -136,7 +145,8 @@ void LaunchController::onPlanFinished(bool ok)
         return;
     }
     if (e.kind == ApiError::Kind::Invalid && !e.details.isEmpty()) {
-        m_window->showServerErrors(e.details, tr("Marathon rejected the definition: %1").arg(e.message));
+        m_window->showServerErrors(e.details,
+                                   tr("Marathon rejected the definition: %1").arg(e.message));
         return;
     }
     m_window->setLaunchFinished(false, e.isError() ? e.toText() : r.message);

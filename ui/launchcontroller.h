@@ -25,7 +25,8 @@ class LaunchController : public QObject {
     Q_OBJECT
 public:
     // client may be null: no Marathon configured; the window then says how to set one.
-    LaunchController(MainWindow *window, marathon::MarathonClient *client, QObject *parent = nullptr);
+    LaunchController(MainWindow *window, marathon::MarathonClient *client,
+                     QObject *parent = nullptr);
 
     void setPollIntervalMs(int ms) { m_pollMs = ms; }
     void setTimeoutMs(int ms) { m_timeoutMs = ms; }

@@ -30,19 +30,32 @@ QString ApiError::toText() const
 QString ApiError::kindName(Kind kind)
 {
     switch (kind) {
-    case Kind::None: return QStringLiteral("no error");
-    case Kind::Network: return QStringLiteral("network error");
-    case Kind::Timeout: return QStringLiteral("timed out");
-    case Kind::Tls: return QStringLiteral("TLS error");
-    case Kind::Auth: return QStringLiteral("not authorized");
-    case Kind::NotFound: return QStringLiteral("not found");
-    case Kind::Conflict: return QStringLiteral("conflict");
-    case Kind::Invalid: return QStringLiteral("rejected as invalid");
-    case Kind::Server: return QStringLiteral("server error");
-    case Kind::BadReply: return QStringLiteral("unexpected reply");
-    case Kind::Cancelled: return QStringLiteral("cancelled");
-    case Kind::Stalled: return QStringLiteral("did not finish in time");
-    case Kind::Local: return QStringLiteral("local error");
+    case Kind::None:
+        return QStringLiteral("no error");
+    case Kind::Network:
+        return QStringLiteral("network error");
+    case Kind::Timeout:
+        return QStringLiteral("timed out");
+    case Kind::Tls:
+        return QStringLiteral("TLS error");
+    case Kind::Auth:
+        return QStringLiteral("not authorized");
+    case Kind::NotFound:
+        return QStringLiteral("not found");
+    case Kind::Conflict:
+        return QStringLiteral("conflict");
+    case Kind::Invalid:
+        return QStringLiteral("rejected as invalid");
+    case Kind::Server:
+        return QStringLiteral("server error");
+    case Kind::BadReply:
+        return QStringLiteral("unexpected reply");
+    case Kind::Cancelled:
+        return QStringLiteral("cancelled");
+    case Kind::Stalled:
+        return QStringLiteral("did not finish in time");
+    case Kind::Local:
+        return QStringLiteral("local error");
     }
     return {};
 }

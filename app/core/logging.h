@@ -2,7 +2,8 @@
 
 #include <QLoggingCategory>
 
-// One category per module, so `QT_LOGGING_RULES="pier.marathon.debug=true"` shows one system's traffic.
+// One category per module, so `QT_LOGGING_RULES="pier.marathon.debug=true"` shows one system's
+// traffic.
 Q_DECLARE_LOGGING_CATEGORY(lcCore)
 Q_DECLARE_LOGGING_CATEGORY(lcPlan)
 Q_DECLARE_LOGGING_CATEGORY(lcMarathon)

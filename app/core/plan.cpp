@@ -41,11 +41,16 @@ StepResult StepResult::cancelled()
 QString StepResult::statusName(Status s)
 {
     switch (s) {
-    case Status::Done: return QStringLiteral("done");
-    case Status::Needed: return QStringLiteral("needed");
-    case Status::Blocked: return QStringLiteral("blocked");
-    case Status::Failed: return QStringLiteral("failed");
-    case Status::Cancelled: return QStringLiteral("cancelled");
+    case Status::Done:
+        return QStringLiteral("done");
+    case Status::Needed:
+        return QStringLiteral("needed");
+    case Status::Blocked:
+        return QStringLiteral("blocked");
+    case Status::Failed:
+        return QStringLiteral("failed");
+    case Status::Cancelled:
+        return QStringLiteral("cancelled");
     }
     return {};
 }
@@ -67,7 +72,8 @@ bool PlanJournal::load(QString *error)
         return true;
     if (!file.open(QIODevice::ReadOnly)) {
         if (error)
-            *error = QStringLiteral("Cannot read the plan journal %1: %2").arg(m_path, file.errorString());
+            *error = QStringLiteral("Cannot read the plan journal %1: %2")
+                         .arg(m_path, file.errorString());
         return false;
     }
     QJsonParseError parseError;
@@ -90,7 +96,8 @@ bool PlanJournal::load(QString *error)
         e.applied = o.value(QStringLiteral("applied")).toBool();
         e.outputs = o.value(QStringLiteral("outputs")).toObject().toVariantMap();
         e.message = o.value(QStringLiteral("message")).toString();
-        e.updated = QDateTime::fromString(o.value(QStringLiteral("updated")).toString(), Qt::ISODateWithMs);
+        e.updated =
+            QDateTime::fromString(o.value(QStringLiteral("updated")).toString(), Qt::ISODateWithMs);
         m_entries.insert(it.key(), e);
     }
     return true;
@@ -103,20 +110,23 @@ bool PlanJournal::save(QString *error) const
     QJsonObject steps;
     for (auto it = m_entries.begin(); it != m_entries.end(); ++it) {
         const Entry &e = it.value();
-        steps.insert(it.key(), QJsonObject{
-                                   {QStringLiteral("state"), stateName(e.state)},
-                                   {QStringLiteral("applied"), e.applied},
-                                   {QStringLiteral("outputs"), QJsonObject::fromVariantMap(e.outputs)},
-                                   {QStringLiteral("message"), e.message},
-                                   {QStringLiteral("updated"), e.updated.toUTC().toString(Qt::ISODateWithMs)},
-                               });
+        steps.insert(it.key(),
+                     QJsonObject{
+                         {QStringLiteral("state"), stateName(e.state)},
+                         {QStringLiteral("applied"), e.applied},
+                         {QStringLiteral("outputs"), QJsonObject::fromVariantMap(e.outputs)},
+                         {QStringLiteral("message"), e.message},
+                         {QStringLiteral("updated"), e.updated.toUTC().toString(Qt::ISODateWithMs)},
+                     });
     }
     const QJsonObject root{{QStringLiteral("version"), 1}, {QStringLiteral("steps"), steps}};
     QDir().mkpath(QFileInfo(m_path).absolutePath());
     QSaveFile file(m_path);
-    if (!file.open(QIODevice::WriteOnly) || file.write(QJsonDocument(root).toJson()) < 0 || !file.commit()) {
+    if (!file.open(QIODevice::WriteOnly) || file.write(QJsonDocument(root).toJson()) < 0 ||
+        !file.commit()) {
         if (error)
-            *error = QStringLiteral("Cannot write the plan journal %1: %2").arg(m_path, file.errorString());
+            *error = QStringLiteral("Cannot write the plan journal %1: %2")
+                         .arg(m_path, file.errorString());
         return false;
     }
     return true;
@@ -131,9 +141,8 @@ void PlanRunner::addStep(Step *step)
     step->setParent(this);
     m_steps.append(step);
     m_states.insert(step->id(), StepState::Pending);
-    connect(step, &Step::progress, this, [this, step](const QString &text) {
-        emit stepProgress(step->id(), text);
-    });
+    connect(step, &Step::progress, this,
+            [this, step](const QString &text) { emit stepProgress(step->id(), text); });
 }
 
 Step *PlanRunner::step(const QString &id) const
@@ -148,16 +157,26 @@ Step *PlanRunner::step(const QString &id) const
 QString PlanRunner::stateName(StepState s)
 {
     switch (s) {
-    case StepState::Pending: return QStringLiteral("pending");
-    case StepState::Checking: return QStringLiteral("checking");
-    case StepState::Applying: return QStringLiteral("applying");
-    case StepState::Verifying: return QStringLiteral("verifying");
-    case StepState::Undoing: return QStringLiteral("undoing");
-    case StepState::Done: return QStringLiteral("done");
-    case StepState::Failed: return QStringLiteral("failed");
-    case StepState::Skipped: return QStringLiteral("skipped");
-    case StepState::Cancelled: return QStringLiteral("cancelled");
-    case StepState::Undone: return QStringLiteral("undone");
+    case StepState::Pending:
+        return QStringLiteral("pending");
+    case StepState::Checking:
+        return QStringLiteral("checking");
+    case StepState::Applying:
+        return QStringLiteral("applying");
+    case StepState::Verifying:
+        return QStringLiteral("verifying");
+    case StepState::Undoing:
+        return QStringLiteral("undoing");
+    case StepState::Done:
+        return QStringLiteral("done");
+    case StepState::Failed:
+        return QStringLiteral("failed");
+    case StepState::Skipped:
+        return QStringLiteral("skipped");
+    case StepState::Cancelled:
+        return QStringLiteral("cancelled");
+    case StepState::Undone:
+        return QStringLiteral("undone");
     }
     return {};
 }
@@ -199,8 +218,8 @@ void PlanRunner::cancel()
     m_cancelled = true;
     for (Step *s : m_steps) {
         const StepState st = state(s->id());
-        if (st == StepState::Checking || st == StepState::Applying || st == StepState::Verifying
-            || st == StepState::Undoing)
+        if (st == StepState::Checking || st == StepState::Applying || st == StepState::Verifying ||
+            st == StepState::Undoing)
             s->cancel();
         else if (st == StepState::Pending)
             setState(s, StepState::Cancelled, tr("Not started: the plan was cancelled."));
@@ -231,7 +250,8 @@ void PlanRunner::schedule()
         if (!blockedBy.isEmpty()) {
             Step *dep = step(blockedBy);
             setState(s, StepState::Skipped,
-                     tr("Not run: it needs \"%1\", which did not finish.").arg(dep ? dep->title() : blockedBy));
+                     tr("Not run: it needs \"%1\", which did not finish.")
+                         .arg(dep ? dep->title() : blockedBy));
             continue;
         }
         if (!ready || m_active >= m_maxParallel)
@@ -263,10 +283,18 @@ void PlanRunner::runVerb(Step *step, Verb verb, int attempt)
     const QVariantMap inputs = inputsFor(step);
     qCDebug(lcPlan) << "step" << step->id() << "verb" << int(verb) << "attempt" << attempt;
     switch (verb) {
-    case Verb::Check: step->check(inputs, done); break;
-    case Verb::Apply: step->apply(inputs, done); break;
-    case Verb::Verify: step->verify(inputs, done); break;
-    case Verb::Undo: step->undo(inputs, done); break;
+    case Verb::Check:
+        step->check(inputs, done);
+        break;
+    case Verb::Apply:
+        step->apply(inputs, done);
+        break;
+    case Verb::Verify:
+        step->verify(inputs, done);
+        break;
+    case Verb::Undo:
+        step->undo(inputs, done);
+        break;
     }
 }
 
@@ -275,8 +303,8 @@ void PlanRunner::onVerbDone(Step *step, Verb verb, int attempt, const StepResult
     m_results.insert(step->id(), result);
     m_outputs.insert(result.outputs);
 
-    if (result.status == StepResult::Status::Failed && result.error.isTransient() && !m_cancelled
-        && attempt < m_maxRetries) {
+    if (result.status == StepResult::Status::Failed && result.error.isTransient() && !m_cancelled &&
+        attempt < m_maxRetries) {
         int delay = m_retryBaseMs << attempt;
         if (result.error.retryAfterSeconds > 0)
             delay = result.error.retryAfterSeconds * 1000;
@@ -415,7 +443,8 @@ void PlanRunner::finishIfIdle()
     bool ok = true;
     for (Step *s : m_steps) {
         const StepState st = state(s->id());
-        if (m_undoing ? (st == StepState::Failed || st == StepState::Cancelled) : st != StepState::Done)
+        if (m_undoing ? (st == StepState::Failed || st == StepState::Cancelled)
+                      : st != StepState::Done)
             ok = false;
     }
     m_undoing = false;
@@ -438,7 +467,8 @@ void PlanRunner::undoAll()
     // Steps are added in dependency order, so the reverse order removes dependents first.
     for (auto it = m_steps.crbegin(); it != m_steps.crend(); ++it) {
         Step *s = *it;
-        const bool applied = m_appliedNow.value(s->id()) || (m_journal && m_journal->entry(s->id()).applied);
+        const bool applied =
+            m_appliedNow.value(s->id()) || (m_journal && m_journal->entry(s->id()).applied);
         if (applied)
             m_undoQueue.append(s->id());
         else

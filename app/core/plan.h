@@ -20,11 +20,11 @@ namespace pier {
 // What one verb of a step ended in.
 struct StepResult {
     enum class Status {
-        Done,       // check: nothing to do; other verbs: succeeded
-        Needed,     // check only: apply() has work to do
-        Blocked,    // check only: cannot be done now (message says why, and what to do)
-        Failed,     // the verb failed (error says how)
-        Cancelled,  // stopped by cancel()
+        Done,      // check: nothing to do; other verbs: succeeded
+        Needed,    // check only: apply() has work to do
+        Blocked,   // check only: cannot be done now (message says why, and what to do)
+        Failed,    // the verb failed (error says how)
+        Cancelled, // stopped by cancel()
     };
     Status status = Status::Done;
     QString message;     // one sentence for the user
@@ -49,10 +49,10 @@ class Step : public QObject {
 public:
     explicit Step(const QString &id, QObject *parent = nullptr) : QObject(parent), m_id(id) {}
 
-    QString id() const { return m_id; }  // stable across runs: the journal's key
+    QString id() const { return m_id; } // stable across runs: the journal's key
     virtual QString title() const = 0;
-    virtual QString explanation() const { return {}; }        // why, in two or three sentences
-    virtual QString equivalentCommand() const { return {}; }  // what a person would type
+    virtual QString explanation() const { return {}; }       // why, in two or three sentences
+    virtual QString equivalentCommand() const { return {}; } // what a person would type
     QStringList dependsOn() const { return m_dependsOn; }
     void setDependsOn(const QStringList &ids) { m_dependsOn = ids; }
 
@@ -60,11 +60,11 @@ public:
     virtual void apply(const QVariantMap &inputs, StepCallback done) = 0;  // idempotent
     virtual void verify(const QVariantMap &inputs, StepCallback done) = 0; // proof from outside
     virtual void undo(const QVariantMap &inputs, StepCallback done) = 0;   // only what apply made
-    virtual void cancel() {}  // stop the verb in flight; it then calls back with cancelled()
+    virtual void cancel() {} // stop the verb in flight; it then calls back with cancelled()
 
 signals:
-    void progress(const QString &text);  // shown where the step is displayed
-    void logLine(const QString &line);   // for the log view
+    void progress(const QString &text); // shown where the step is displayed
+    void logLine(const QString &line);  // for the log view
 
 private:
     QString m_id;
@@ -79,7 +79,7 @@ public:
     enum class State { Pending, Done, Failed, Undone };
     struct Entry {
         State state = State::Pending;
-        bool applied = false;  // apply() ran and succeeded: undo has something to remove
+        bool applied = false; // apply() ran and succeeded: undo has something to remove
         QVariantMap outputs;
         QString message;
         QDateTime updated;
@@ -87,7 +87,7 @@ public:
 
     explicit PlanJournal(const QString &path = {}) : m_path(path) {}
     QString path() const { return m_path; }
-    bool load(QString *error = nullptr);   // a missing file is an empty journal
+    bool load(QString *error = nullptr); // a missing file is an empty journal
     bool save(QString *error = nullptr) const;
     void clear() { m_entries.clear(); }
 
@@ -108,33 +108,52 @@ private:
 class PlanRunner : public QObject {
     Q_OBJECT
 public:
-    enum class StepState { Pending, Checking, Applying, Verifying, Undoing, Done, Failed, Skipped, Cancelled, Undone };
+    enum class StepState {
+        Pending,
+        Checking,
+        Applying,
+        Verifying,
+        Undoing,
+        Done,
+        Failed,
+        Skipped,
+        Cancelled,
+        Undone
+    };
     Q_ENUM(StepState)
 
     explicit PlanRunner(QObject *parent = nullptr);
 
-    void addStep(Step *step);  // the runner takes ownership
+    void addStep(Step *step); // the runner takes ownership
     QList<Step *> steps() const { return m_steps; }
     Step *step(const QString &id) const;
 
-    void setJournal(PlanJournal *journal) { m_journal = journal; }  // not owned
+    void setJournal(PlanJournal *journal) { m_journal = journal; } // not owned
     void setMaxParallel(int n) { m_maxParallel = qMax(1, n); }
-    void setRetryPolicy(int maxRetries, int baseDelayMs) { m_maxRetries = maxRetries; m_retryBaseMs = baseDelayMs; }
+    void setRetryPolicy(int maxRetries, int baseDelayMs)
+    {
+        m_maxRetries = maxRetries;
+        m_retryBaseMs = baseDelayMs;
+    }
 
     void start();   // run every step not yet done
     void undoAll(); // undo, in reverse dependency order, the steps the journal says applied
     void cancel();
     bool isRunning() const { return m_running; }
 
-    StepState state(const QString &stepId) const { return m_states.value(stepId, StepState::Pending); }
+    StepState state(const QString &stepId) const
+    {
+        return m_states.value(stepId, StepState::Pending);
+    }
     StepResult lastResult(const QString &stepId) const { return m_results.value(stepId); }
-    QVariantMap outputs() const { return m_outputs; }  // all outputs so far, by key
+    QVariantMap outputs() const { return m_outputs; } // all outputs so far, by key
     bool succeeded() const;
 
     static QString stateName(StepState s);
 
 signals:
-    void stepStateChanged(const QString &stepId, pier::PlanRunner::StepState state, const QString &message);
+    void stepStateChanged(const QString &stepId, pier::PlanRunner::StepState state,
+                          const QString &message);
     void stepProgress(const QString &stepId, const QString &text);
     void finished(bool ok);
 
@@ -163,7 +182,7 @@ private:
     bool m_undoing = false;
     bool m_cancelled = false;
     QStringList m_undoQueue;
-    int m_generation = 0;  // callbacks from an earlier run (after cancel) are ignored
+    int m_generation = 0; // callbacks from an earlier run (after cancel) are ignored
 };
 
 } // namespace pier

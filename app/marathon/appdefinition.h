@@ -15,44 +15,47 @@ namespace pier::marathon {
 struct JsonParseError {
     int line = 0;
     int column = 0;
-    int offset = -1;  // byte offset, -1 when the text parsed
+    int offset = -1; // byte offset, -1 when the text parsed
     QString message;
     bool isError() const { return offset >= 0; }
 };
 
 // One problem with an app definition, as Marathon reports it: a JSON pointer and a message.
 struct ValidationIssue {
-    QString path;     // "/container/docker/image", "/" for the whole object
-    QString message;  // Marathon's wording where Marathon has one
-    bool operator==(const ValidationIssue &o) const { return path == o.path && message == o.message; }
+    QString path;    // "/container/docker/image", "/" for the whole object
+    QString message; // Marathon's wording where Marathon has one
+    bool operator==(const ValidationIssue &o) const
+    {
+        return path == o.path && message == o.message;
+    }
 };
 
 // How the definition describes its network and ports.
-//  Legacy (Marathon < 1.5): container.docker.network + container.docker.portMappings, or top-level ports.
-//  Modern (1.5+): networks[{mode}] + container.portMappings, or portDefinitions.
+//  Legacy (Marathon < 1.5): container.docker.network + container.docker.portMappings, or top-level
+//  ports. Modern (1.5+): networks[{mode}] + container.portMappings, or portDefinitions.
 enum class NetworkForm { Unspecified, Legacy, Modern };
 enum class NetworkMode { Host, Bridge, Container /* user network */ };
 
 struct PortMapping {
     int containerPort = 0;
-    int hostPort = 0;      // 0: chosen by Mesos
-    int servicePort = 0;   // 0: chosen by Marathon
-    QString protocol;      // "tcp", "udp", "udp,tcp"; empty: default tcp
+    int hostPort = 0;    // 0: chosen by Mesos
+    int servicePort = 0; // 0: chosen by Marathon
+    QString protocol;    // "tcp", "udp", "udp,tcp"; empty: default tcp
     QString name;
     QJsonObject labels;
-    QJsonObject extra;     // other keys of the mapping, kept as they were
+    QJsonObject extra; // other keys of the mapping, kept as they were
 };
 
 struct HealthCheck {
-    QString protocol;      // HTTP, HTTPS, TCP, COMMAND, MESOS_HTTP, MESOS_HTTPS, MESOS_TCP
+    QString protocol; // HTTP, HTTPS, TCP, COMMAND, MESOS_HTTP, MESOS_HTTPS, MESOS_TCP
     QString path;
-    int portIndex = -1;    // -1: not set
-    int port = -1;         // -1: not set
+    int portIndex = -1; // -1: not set
+    int port = -1;      // -1: not set
     int gracePeriodSeconds = 300;
     int intervalSeconds = 60;
     int timeoutSeconds = 20;
     int maxConsecutiveFailures = 3;
-    QString command;       // for COMMAND: command.value
+    QString command; // for COMMAND: command.value
     QJsonObject extra;
 };
 
@@ -82,24 +85,24 @@ public:
     // Typed accessors for the editor's form. Setters with an "empty" value remove the key.
     QString id() const;
     void setId(const QString &id);
-    QString image() const;                  // container.docker.image
-    void setImage(const QString &image);    // creates container {type: DOCKER, docker: {...}}
+    QString image() const;               // container.docker.image
+    void setImage(const QString &image); // creates container {type: DOCKER, docker: {...}}
     NetworkForm networkForm() const;
-    NetworkMode networkMode() const;        // Host when nothing says otherwise
-    void setNetworkMode(NetworkMode mode);  // written in the form the definition already uses
-    QList<PortMapping> portMappings() const;               // from whichever form is used
+    NetworkMode networkMode() const;         // Host when nothing says otherwise
+    void setNetworkMode(NetworkMode mode);   // written in the form the definition already uses
+    QList<PortMapping> portMappings() const; // from whichever form is used
     void setPortMappings(const QList<PortMapping> &ports); // into whichever form is used
-    double cpus() const;                    // Marathon's default (1) when missing
+    double cpus() const;                                   // Marathon's default (1) when missing
     void setCpus(double cpus);
-    double mem() const;                     // default 128
+    double mem() const; // default 128
     void setMem(double mem);
-    double disk() const;                    // default 0
+    double disk() const; // default 0
     void setDisk(double disk);
-    int instances() const;                  // default 1
+    int instances() const; // default 1
     void setInstances(int instances);
     QString cmd() const;
     void setCmd(const QString &cmd);
-    QMap<QString, QString> env() const;     // string values only; secrets refs are kept in json
+    QMap<QString, QString> env() const; // string values only; secrets refs are kept in json
     void setEnv(const QMap<QString, QString> &env);
     QMap<QString, QString> labels() const;
     void setLabels(const QMap<QString, QString> &labels);
@@ -107,8 +110,8 @@ public:
     void setConstraints(const QList<QStringList> &constraints);
     QList<HealthCheck> healthChecks() const;
     void setHealthChecks(const QList<HealthCheck> &checks);
-    double minimumHealthCapacity() const;   // upgradeStrategy, default 1
-    double maximumOverCapacity() const;     // default 1
+    double minimumHealthCapacity() const; // upgradeStrategy, default 1
+    double maximumOverCapacity() const;   // default 1
     void setUpgradeStrategy(double minimumHealthCapacity, double maximumOverCapacity);
 
     // The id made absolute ("nginx" -> "/nginx"), as Marathon stores it.
@@ -138,7 +141,10 @@ private:
 // Validation as Marathon validates (1.x rules, accepting the 0.7 legacy forms). An empty list
 // means Marathon would accept it. Issues are sorted by path.
 QList<ValidationIssue> validateApp(const QJsonObject &app);
-inline QList<ValidationIssue> validateApp(const AppDefinition &app) { return validateApp(app.json()); }
+inline QList<ValidationIssue> validateApp(const AppDefinition &app)
+{
+    return validateApp(app.json());
+}
 
 // Whether two definitions would give the same running app (defaults filled in on both sides,
 // fields Marathon adds itself such as version and tasks ignored). Used by "is it already running?".

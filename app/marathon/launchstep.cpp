@@ -22,7 +22,8 @@ QString LaunchStep::title() const
 
 QString LaunchStep::explanation() const
 {
-    return tr("Marathon runs the app definition on the cluster: it picks agents with enough CPU and "
+    return tr("Marathon runs the app definition on the cluster: it picks agents with enough CPU "
+              "and "
               "memory, starts the container there and keeps the number of instances you asked for. "
               "Pier sends the definition, then follows the deployment until every task runs%1.")
         .arg(m_app.healthChecks().isEmpty() ? QString() : tr(" and passes its health checks"));
@@ -30,13 +31,18 @@ QString LaunchStep::explanation() const
 
 QString LaunchStep::equivalentCommand() const
 {
-    const QString base = m_client ? m_client->currentUrl().toString(QUrl::RemoveUserInfo | QUrl::StripTrailingSlash)
-                                  : QStringLiteral("http://<marathon>:8080");
-    const QString file = QStringLiteral("%1.json").arg(m_app.absoluteId().section(QLatin1Char('/'), -1));
+    const QString base =
+        m_client ? m_client->currentUrl().toString(QUrl::RemoveUserInfo | QUrl::StripTrailingSlash)
+                 : QStringLiteral("http://<marathon>:8080");
+    const QString file =
+        QStringLiteral("%1.json").arg(m_app.absoluteId().section(QLatin1Char('/'), -1));
     if (m_exists)
-        return QStringLiteral("curl -XPUT -d @%1 -H 'Content-Type: application/json' '%2/v2/apps%3%4'")
-            .arg(file, base, m_app.absoluteId(), m_force ? QStringLiteral("?force=true") : QString());
-    return QStringLiteral("curl -XPOST -d @%1 -H 'Content-Type: application/json' %2/v2/apps").arg(file, base);
+        return QStringLiteral(
+                   "curl -XPUT -d @%1 -H 'Content-Type: application/json' '%2/v2/apps%3%4'")
+            .arg(file, base, m_app.absoluteId(),
+                 m_force ? QStringLiteral("?force=true") : QString());
+    return QStringLiteral("curl -XPOST -d @%1 -H 'Content-Type: application/json' %2/v2/apps")
+        .arg(file, base);
 }
 
 bool LaunchStep::isDeployed(const MarathonApp &app, const AppDefinition &wanted)
@@ -100,7 +106,8 @@ void LaunchStep::check(const QVariantMap &, StepCallback done)
         finish(StepResult::blocked(tr("No Marathon is configured.")));
         return;
     }
-    MarathonReply *reply = m_client->getApp(m_app.absoluteId(), {QStringLiteral("app.lastTaskFailure")});
+    MarathonReply *reply =
+        m_client->getApp(m_app.absoluteId(), {QStringLiteral("app.lastTaskFailure")});
     track(reply);
     connect(reply, &MarathonReply::finished, this, [this, reply] {
         m_reply = nullptr;
@@ -121,14 +128,17 @@ void LaunchStep::check(const QVariantMap &, StepCallback done)
         m_version = m_lastSeen.version;
         m_sameSpec = sameDeployedSpec(m_app.json(), m_lastSeen.definition.json());
         if (m_sameSpec && isDeployed(m_lastSeen, m_app)) {
-            finish(StepResult::done(tr("Already running with this definition: %1.").arg(describe(m_lastSeen, m_app)),
-                                    outputs()));
+            finish(StepResult::done(
+                tr("Already running with this definition: %1.").arg(describe(m_lastSeen, m_app)),
+                outputs()));
         } else if (m_sameSpec) {
-            finish(StepResult::needed(tr("Marathon has this definition but it is not running yet: %1.")
-                                          .arg(describe(m_lastSeen, m_app))));
+            finish(
+                StepResult::needed(tr("Marathon has this definition but it is not running yet: %1.")
+                                       .arg(describe(m_lastSeen, m_app))));
         } else {
-            finish(StepResult::needed(tr("%1 runs a different definition on Marathon; it will be updated.")
-                                          .arg(m_app.absoluteId())));
+            finish(StepResult::needed(
+                tr("%1 runs a different definition on Marathon; it will be updated.")
+                    .arg(m_app.absoluteId())));
         }
     });
 }
@@ -143,7 +153,8 @@ void LaunchStep::apply(const QVariantMap &, StepCallback done)
     m_startedAt = QDateTime::currentDateTimeUtc();
     if (m_exists && m_sameSpec) {
         // Nothing to send: the definition is there, only its deployment is still running.
-        emit progress(tr("Waiting for the running deployment: %1.").arg(describe(m_lastSeen, m_app)));
+        emit progress(
+            tr("Waiting for the running deployment: %1.").arg(describe(m_lastSeen, m_app)));
         if (m_wait)
             waitFor(Goal::Deployed, m_lastSeen.deploymentIds.value(0));
         else
@@ -151,10 +162,12 @@ void LaunchStep::apply(const QVariantMap &, StepCallback done)
         return;
     }
     const bool create = !m_exists;
-    emit progress(create ? tr("Sending the definition to Marathon (POST /v2/apps)…")
-                         : tr("Updating the app on Marathon (PUT /v2/apps%1)…").arg(m_app.absoluteId()));
+    emit progress(
+        create ? tr("Sending the definition to Marathon (POST /v2/apps)…")
+               : tr("Updating the app on Marathon (PUT /v2/apps%1)…").arg(m_app.absoluteId()));
     emit logLine(equivalentCommand());
-    MarathonReply *reply = create ? m_client->createApp(m_app) : m_client->updateApp(m_app, m_force);
+    MarathonReply *reply =
+        create ? m_client->createApp(m_app) : m_client->updateApp(m_app, m_force);
     track(reply);
     connect(reply, &MarathonReply::finished, this, [this, reply, create] {
         m_reply = nullptr;
@@ -176,8 +189,9 @@ void LaunchStep::apply(const QVariantMap &, StepCallback done)
         if (!result.version.isEmpty())
             m_version = result.version;
         m_exists = true;
-        m_sameSpec = true;  // Marathon now holds this definition: a retried apply only waits
-        emit logLine(tr("Marathon accepted it: deployment %1, version %2.").arg(m_deploymentId, m_version));
+        m_sameSpec = true; // Marathon now holds this definition: a retried apply only waits
+        emit logLine(
+            tr("Marathon accepted it: deployment %1, version %2.").arg(m_deploymentId, m_version));
         if (m_wait)
             waitFor(Goal::Deployed, m_deploymentId);
         else
@@ -199,7 +213,8 @@ void LaunchStep::poll()
 {
     if (!m_done || !m_client)
         return;
-    MarathonReply *reply = m_client->getApp(m_app.absoluteId(), {QStringLiteral("app.lastTaskFailure")});
+    MarathonReply *reply =
+        m_client->getApp(m_app.absoluteId(), {QStringLiteral("app.lastTaskFailure")});
     track(reply);
     connect(reply, &MarathonReply::finished, this, [this, reply] {
         m_reply = nullptr;
@@ -220,17 +235,20 @@ void LaunchStep::poll()
             if (!m_lastSeen.version.isEmpty())
                 m_version = m_lastSeen.version;
             if (isDeployed(m_lastSeen, m_app)) {
-                finish(StepResult::done(tr("Running: %1.").arg(describe(m_lastSeen, m_app)), outputs()));
+                finish(StepResult::done(tr("Running: %1.").arg(describe(m_lastSeen, m_app)),
+                                        outputs()));
                 return;
             }
             QString text = tr("Deploying: %1.").arg(describe(m_lastSeen, m_app));
             const QJsonObject failure = m_lastSeen.lastTaskFailure;
-            const QDateTime failedAt = QDateTime::fromString(failure.value(QStringLiteral("timestamp")).toString(), Qt::ISODateWithMs);
-            if (!failure.isEmpty() && (!failedAt.isValid() || failedAt >= m_startedAt.addSecs(-1))) {
-                text += QLatin1Char(' ')
-                        + tr("Last task failure on %1: %2")
-                              .arg(failure.value(QStringLiteral("host")).toString(),
-                                   failure.value(QStringLiteral("message")).toString());
+            const QDateTime failedAt = QDateTime::fromString(
+                failure.value(QStringLiteral("timestamp")).toString(), Qt::ISODateWithMs);
+            if (!failure.isEmpty() &&
+                (!failedAt.isValid() || failedAt >= m_startedAt.addSecs(-1))) {
+                text += QLatin1Char(' ') +
+                        tr("Last task failure on %1: %2")
+                            .arg(failure.value(QStringLiteral("host")).toString(),
+                                 failure.value(QStringLiteral("message")).toString());
             }
             emit progress(text);
         }
@@ -251,13 +269,15 @@ void LaunchStep::poll()
             ApiError err;
             // Not Timeout: Marathon answered; waiting longer is the user's call, not a retry's.
             err.kind = ApiError::Kind::Stalled;
-            err.message = m_goal == Goal::Deployed
-                              ? tr("%1 is still not running after %2 s: %3.")
-                                    .arg(m_app.absoluteId())
-                                    .arg(waited / 1000)
-                                    .arg(describe(m_lastSeen, m_app))
-                              : tr("%1 is still on Marathon after %2 s.").arg(m_app.absoluteId()).arg(waited / 1000);
-            err.hint = tr("Look at the app's tasks and the last task failure; a deployment waits when no agent "
+            err.message = m_goal == Goal::Deployed ? tr("%1 is still not running after %2 s: %3.")
+                                                         .arg(m_app.absoluteId())
+                                                         .arg(waited / 1000)
+                                                         .arg(describe(m_lastSeen, m_app))
+                                                   : tr("%1 is still on Marathon after %2 s.")
+                                                         .arg(m_app.absoluteId())
+                                                         .arg(waited / 1000);
+            err.hint = tr("Look at the app's tasks and the last task failure; a deployment waits "
+                          "when no agent "
                           "has the CPU, memory or ports it asks for.");
             finish(StepResult::failed(err));
             return;
@@ -285,16 +305,19 @@ void LaunchStep::verify(const QVariantMap &, StepCallback done)
         m_lastSeen = reply->app();
         emit appSeen(m_lastSeen);
         if (isDeployed(m_lastSeen, m_app)) {
-            finish(StepResult::done(tr("Running: %1.").arg(describe(m_lastSeen, m_app)), outputs()));
+            finish(
+                StepResult::done(tr("Running: %1.").arg(describe(m_lastSeen, m_app)), outputs()));
             return;
         }
         if (!m_wait) {
-            finish(StepResult::done(tr("On Marathon, deploying: %1.").arg(describe(m_lastSeen, m_app)), outputs()));
+            finish(StepResult::done(
+                tr("On Marathon, deploying: %1.").arg(describe(m_lastSeen, m_app)), outputs()));
             return;
         }
         ApiError err;
         err.kind = ApiError::Kind::Invalid;
-        err.message = tr("%1 is on Marathon but not running as asked: %2.").arg(m_app.absoluteId(), describe(m_lastSeen, m_app));
+        err.message = tr("%1 is on Marathon but not running as asked: %2.")
+                          .arg(m_app.absoluteId(), describe(m_lastSeen, m_app));
         finish(StepResult::failed(err));
     });
 }

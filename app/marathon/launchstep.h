@@ -25,9 +25,9 @@ class LaunchStep : public Step {
 public:
     LaunchStep(MarathonClient *client, const AppDefinition &app, QObject *parent = nullptr);
 
-    void setForce(bool force) { m_force = force; }       // override a deployment lock (409)
-    void setWait(bool wait) { m_wait = wait; }           // follow the deployment to the end
-    void setTimeoutMs(int ms) { m_timeoutMs = ms; }      // for the whole wait
+    void setForce(bool force) { m_force = force; }  // override a deployment lock (409)
+    void setWait(bool wait) { m_wait = wait; }      // follow the deployment to the end
+    void setTimeoutMs(int ms) { m_timeoutMs = ms; } // for the whole wait
     void setPollIntervalMs(int ms) { m_pollMs = ms; }
 
     QString title() const override;
@@ -43,7 +43,8 @@ public:
     // The state of the app as last seen, for views that want more than the progress text.
     const MarathonApp &lastSeen() const { return m_lastSeen; }
 
-    // One line that says how far an app is: "1 of 2 tasks running, 1 healthy; deployment 3f2a in progress".
+    // One line that says how far an app is: "1 of 2 tasks running, 1 healthy; deployment 3f2a in
+    // progress".
     static QString describe(const MarathonApp &app, const AppDefinition &wanted);
     static bool isDeployed(const MarathonApp &app, const AppDefinition &wanted);
 

@@ -688,6 +688,48 @@ MarathonReply *MarathonClient::send(Method method, const QString &path, const QU
     return reply;
 }
 
+void MarathonClient::prepareRequest(QNetworkRequest &request) const
+{
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
+                         QNetworkRequest::ManualRedirectPolicy);
+    request.setRawHeader(QByteArrayLiteral("Accept"), QByteArrayLiteral("application/json"));
+    request.setHeader(QNetworkRequest::UserAgentHeader, QByteArrayLiteral("Pier/" PIER_VERSION));
+    switch (m_config.auth) {
+    case MarathonConfig::Auth::None:
+        break;
+    case MarathonConfig::Auth::Basic:
+        request.setRawHeader(
+            QByteArrayLiteral("Authorization"),
+            "Basic " +
+                (m_config.username + QLatin1Char(':') + m_config.password).toUtf8().toBase64());
+        break;
+    case MarathonConfig::Auth::Token:
+        request.setRawHeader(QByteArrayLiteral("Authorization"),
+                             "token=" + m_config.token.toUtf8());
+        break;
+    }
+    if (request.url().scheme() == QLatin1String("https")) {
+        QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
+        if (!m_caCertificates.isEmpty())
+            ssl.addCaCertificates(m_caCertificates);
+        request.setSslConfiguration(ssl);
+    }
+}
+
+QNetworkRequest MarathonClient::authorizedRequest(const QString &path, const QUrlQuery &query) const
+{
+    QUrl url = currentUrl().adjusted(QUrl::RemoveQuery | QUrl::RemoveFragment);
+    QString basePath = url.path(QUrl::FullyEncoded);
+    while (basePath.endsWith(QLatin1Char('/')))
+        basePath.chop(1);
+    url.setPath(basePath + path, QUrl::TolerantMode);
+    if (!query.isEmpty())
+        url.setQuery(query);
+    QNetworkRequest request(url);
+    prepareRequest(request);
+    return request;
+}
+
 void MarathonClient::attempt(MarathonReply *reply)
 {
     if (reply->m_finished)
@@ -707,30 +749,7 @@ void MarathonClient::attempt(MarathonReply *reply)
     }
 
     QNetworkRequest request(url);
-    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
-                         QNetworkRequest::ManualRedirectPolicy);
-    request.setRawHeader(QByteArrayLiteral("Accept"), QByteArrayLiteral("application/json"));
-    request.setHeader(QNetworkRequest::UserAgentHeader, QByteArrayLiteral("Pier/" PIER_VERSION));
-    switch (m_config.auth) {
-    case MarathonConfig::Auth::None:
-        break;
-    case MarathonConfig::Auth::Basic:
-        request.setRawHeader(
-            QByteArrayLiteral("Authorization"),
-            "Basic " +
-                (m_config.username + QLatin1Char(':') + m_config.password).toUtf8().toBase64());
-        break;
-    case MarathonConfig::Auth::Token:
-        request.setRawHeader(QByteArrayLiteral("Authorization"),
-                             "token=" + m_config.token.toUtf8());
-        break;
-    }
-    if (url.scheme() == QLatin1String("https")) {
-        QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
-        if (!m_caCertificates.isEmpty())
-            ssl.addCaCertificates(m_caCertificates);
-        request.setSslConfiguration(ssl);
-    }
+    prepareRequest(request);
 
     QNetworkReply *network = nullptr;
     const bool hasBody =

@@ -19,6 +19,7 @@
 
 class QNetworkAccessManager;
 class QNetworkReply;
+class QNetworkRequest;
 class QTimer;
 
 namespace pier::marathon {
@@ -151,6 +152,12 @@ public:
     MarathonReply *queue();
     MarathonReply *resetDelay(const QString &appId);
 
+    // For long-lived requests the call machinery does not fit (the /v2/events stream): a GET
+    // request for `path` (encoded, "/v2/events") on the current leader, with the client's
+    // headers, credentials and CA certificates, to send on networkAccessManager().
+    QNetworkRequest authorizedRequest(const QString &path, const QUrlQuery &query = {}) const;
+    QNetworkAccessManager *networkAccessManager() const { return m_nam; }
+
 signals:
     void leaderChanged(const QUrl &leader);
 
@@ -159,6 +166,7 @@ private:
     MarathonReply *send(Method method, const QString &path, const QUrlQuery &query,
                         const QByteArray &body, bool idempotent, bool expectJson = true);
     void attempt(MarathonReply *reply);
+    void prepareRequest(QNetworkRequest &request) const; // headers, auth, TLS
     void onNetworkFinished(MarathonReply *reply, QNetworkReply *network);
     void retryOrFinish(MarathonReply *reply, const ApiError &error, bool nothingSent);
     void finish(MarathonReply *reply, const ApiError &error);

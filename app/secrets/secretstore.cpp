@@ -18,31 +18,37 @@ ApiError errorFrom(QKeychain::Job *job, const QString &what)
         return SecretStore::noKeychainError(job->errorString());
     case QKeychain::AccessDeniedByUser:
     case QKeychain::AccessDenied:
-        return ApiError::local(QStringLiteral("The keychain refused to %1: %2").arg(what, job->errorString()),
-                               QStringLiteral("Unlock the keychain (or allow Pier in its prompt) and try again."));
+        return ApiError::local(
+            QStringLiteral("The keychain refused to %1: %2").arg(what, job->errorString()),
+            QStringLiteral("Unlock the keychain (or allow Pier in its prompt) and try again."));
     default:
         break;
     }
     // QtKeychain reports a missing Secret Service as OtherError with D-Bus's message.
     const QString text = job->errorString();
-    if (text.contains(QLatin1String("D-Bus"), Qt::CaseInsensitive)
-        || text.contains(QLatin1String("autolaunch"), Qt::CaseInsensitive)
-        || text.contains(QLatin1String("org.freedesktop.secrets"), Qt::CaseInsensitive))
+    if (text.contains(QLatin1String("D-Bus"), Qt::CaseInsensitive) ||
+        text.contains(QLatin1String("autolaunch"), Qt::CaseInsensitive) ||
+        text.contains(QLatin1String("org.freedesktop.secrets"), Qt::CaseInsensitive))
         return SecretStore::noKeychainError(text);
     return ApiError::local(QStringLiteral("The keychain could not %1: %2").arg(what, text));
 }
 
 } // namespace
 
-SecretStore::SecretStore(const QString &service, QObject *parent) : QObject(parent), m_service(service) {}
+SecretStore::SecretStore(const QString &service, QObject *parent)
+    : QObject(parent), m_service(service)
+{
+}
 
 ApiError SecretStore::noKeychainError(const QString &detail)
 {
     return ApiError::local(
         QStringLiteral("No keychain is available (%1).").arg(detail),
-        QStringLiteral("Pier keeps secrets only in the system keychain. Start and unlock one (GNOME Keyring or "
-                       "KWallet, reachable over D-Bus as org.freedesktop.secrets), or pass the secret through "
-                       "an environment variable for this run."));
+        QStringLiteral(
+            "Pier keeps secrets only in the system keychain. Start and unlock one (GNOME Keyring "
+            "or "
+            "KWallet, reachable over D-Bus as org.freedesktop.secrets), or pass the secret through "
+            "an environment variable for this run."));
 }
 
 void SecretStore::read(const QString &key, ReadCallback done)
@@ -69,8 +75,9 @@ void SecretStore::write(const QString &key, const QString &value, WriteCallback 
     job->setInsecureFallback(false);
     job->setKey(key);
     job->setTextData(value);
-    connect(job, &QKeychain::Job::finished, this,
-            [job, done](QKeychain::Job *) { done(errorFrom(job, QStringLiteral("store a secret"))); });
+    connect(job, &QKeychain::Job::finished, this, [job, done](QKeychain::Job *) {
+        done(errorFrom(job, QStringLiteral("store a secret")));
+    });
     job->start();
 }
 
@@ -80,8 +87,9 @@ void SecretStore::remove(const QString &key, WriteCallback done)
     job->setAutoDelete(true);
     job->setInsecureFallback(false);
     job->setKey(key);
-    connect(job, &QKeychain::Job::finished, this,
-            [job, done](QKeychain::Job *) { done(errorFrom(job, QStringLiteral("remove a secret"))); });
+    connect(job, &QKeychain::Job::finished, this, [job, done](QKeychain::Job *) {
+        done(errorFrom(job, QStringLiteral("remove a secret")));
+    });
     job->start();
 }
 

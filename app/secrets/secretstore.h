@@ -17,18 +17,19 @@ public:
     struct ReadResult {
         QString value;
         bool found = false;
-        ApiError error;  // set when the keychain could not be asked (not for "not found")
+        ApiError error; // set when the keychain could not be asked (not for "not found")
     };
     using ReadCallback = std::function<void(const ReadResult &)>;
     using WriteCallback = std::function<void(const ApiError &)>;
 
-    explicit SecretStore(const QString &service = QStringLiteral("Pier"), QObject *parent = nullptr);
+    explicit SecretStore(const QString &service = QStringLiteral("Pier"),
+                         QObject *parent = nullptr);
 
     QString service() const { return m_service; }
 
     void read(const QString &key, ReadCallback done);
     void write(const QString &key, const QString &value, WriteCallback done);
-    void remove(const QString &key, WriteCallback done);  // a missing entry is not an error
+    void remove(const QString &key, WriteCallback done); // a missing entry is not an error
 
     // Blocking forms for the command line; they spin a local event loop.
     ReadResult readNow(const QString &key);

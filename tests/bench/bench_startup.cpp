@@ -21,7 +21,7 @@ int main(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
     const int runs = argc > 1 ? QByteArray(argv[1]).toInt() : 7;
-    QTemporaryDir config;  // no saved settings or profiles: a first start
+    QTemporaryDir config; // no saved settings or profiles: a first start
     QList<double> shownMs, rssMb;
     for (int i = 0; i < runs; ++i) {
         QProcess p;
@@ -46,18 +46,23 @@ int main(int argc, char **argv)
                 break;
         }
         p.waitForFinished(5000);
-        const QRegularExpressionMatch m = QRegularExpression(QStringLiteral("rss_kb=(\\d+)")).match(QString::fromLatin1(err));
+        const QRegularExpressionMatch m =
+            QRegularExpression(QStringLiteral("rss_kb=(\\d+)")).match(QString::fromLatin1(err));
         if (shown < 0 || !m.hasMatch()) {
-            std::fprintf(stderr, "bench_startup: Pier did not report its start:\n%s\n", err.constData());
+            std::fprintf(stderr, "bench_startup: Pier did not report its start:\n%s\n",
+                         err.constData());
             return 1;
         }
         shownMs << shown;
         rssMb << m.captured(1).toDouble() / 1024.0;
     }
-    std::printf("bench_startup: platform=%s runs=%d\n", qgetenv("QT_QPA_PLATFORM").constData(), runs);
-    std::printf("bench_startup: start to window shown: median %.0f ms (min %.0f, max %.0f); target < 500 ms\n",
+    std::printf("bench_startup: platform=%s runs=%d\n", qgetenv("QT_QPA_PLATFORM").constData(),
+                runs);
+    std::printf("bench_startup: start to window shown: median %.0f ms (min %.0f, max %.0f); target "
+                "< 500 ms\n",
                 median(shownMs), *std::min_element(shownMs.begin(), shownMs.end()),
                 *std::max_element(shownMs.begin(), shownMs.end()));
-    std::printf("bench_startup: resident memory once idle: median %.1f MB; target < 100 MB\n", median(rssMb));
+    std::printf("bench_startup: resident memory once idle: median %.1f MB; target < 100 MB\n",
+                median(rssMb));
     return 0;
 }

@@ -47,7 +47,8 @@ Run runPier(const QStringList &args, const QMap<QString, QString> &env = {}, int
         p.waitForFinished();
         return {-2, QString::fromUtf8(p.readAllStandardOutput()), QStringLiteral("timed out")};
     }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
+            QString::fromUtf8(p.readAllStandardOutput()),
             QString::fromUtf8(p.readAllStandardError())};
 }
 
@@ -118,11 +119,14 @@ private slots:
     {
         QTest::addColumn<QByteArray>("text");
         QTest::addColumn<int>("exitCode");
-        QTest::addColumn<QString>("expected");  // a line of stdout or stderr, FILE replaced
+        QTest::addColumn<QString>("expected"); // a line of stdout or stderr, FILE replaced
         QTest::newRow("tutorial nginx.json") << QByteArray(kNginx) << 0 << QString();
-        QTest::newRow("negative cpus") << QByteArray(kNginx).replace("0.2", "-1") << 1 << QStringLiteral("FILE: /cpus: ");
-        QTest::newRow("bad id") << QByteArray(kNginx).replace("\"nginx\"", "\"Bad_ID\"") << 1 << QStringLiteral("FILE: /id: ");
-        QTest::newRow("not JSON") << QByteArray("{\n  \"id\": \"x\",\n  oops\n}") << 2 << QStringLiteral("FILE:3:");
+        QTest::newRow("negative cpus")
+            << QByteArray(kNginx).replace("0.2", "-1") << 1 << QStringLiteral("FILE: /cpus: ");
+        QTest::newRow("bad id") << QByteArray(kNginx).replace("\"nginx\"", "\"Bad_ID\"") << 1
+                                << QStringLiteral("FILE: /id: ");
+        QTest::newRow("not JSON") << QByteArray("{\n  \"id\": \"x\",\n  oops\n}") << 2
+                                  << QStringLiteral("FILE:3:");
         QTest::newRow("not an object") << QByteArray("[1, 2]") << 2 << QStringLiteral("FILE:1:");
     }
 
@@ -145,8 +149,10 @@ private slots:
     void validateSeveralFilesReportsTheWorst()
     {
         const QString good = write(m_dir, QStringLiteral("good.json"), kNginx);
-        const QString bad = write(m_dir, QStringLiteral("bad.json"), QByteArray(kNginx).replace("256.0", "-5"));
-        const Run r = runPier({QStringLiteral("validate"), good, bad, m_dir.filePath(QStringLiteral("missing.json"))});
+        const QString bad =
+            write(m_dir, QStringLiteral("bad.json"), QByteArray(kNginx).replace("256.0", "-5"));
+        const Run r = runPier({QStringLiteral("validate"), good, bad,
+                               m_dir.filePath(QStringLiteral("missing.json"))});
         QCOMPARE(r.exitCode, 2);
         QVERIFY(r.out.contains(bad + QStringLiteral(": /mem: ")));
         QVERIFY(!r.out.contains(good));
@@ -169,7 +175,8 @@ private slots:
             QVERIFY(probe.listen());
             port = probe.port();
         }
-        const Run r = runPier({QStringLiteral("apps"), QStringLiteral("--marathon"), QStringLiteral("http://127.0.0.1:%1").arg(port)});
+        const Run r = runPier({QStringLiteral("apps"), QStringLiteral("--marathon"),
+                               QStringLiteral("http://127.0.0.1:%1").arg(port)});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains(QStringLiteral("127.0.0.1:%1").arg(port)), qPrintable(r.err));
     }
@@ -181,12 +188,15 @@ private slots:
         const QString url = server.url().toString();
         const QString file = write(m_dir, QStringLiteral("nginx.json"), kNginx);
 
-        Run r = runPier({QStringLiteral("launch"), file, QStringLiteral("--wait"), QStringLiteral("--marathon"), url});
+        Run r = runPier({QStringLiteral("launch"), file, QStringLiteral("--wait"),
+                         QStringLiteral("--marathon"), url});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QVERIFY2(r.out.startsWith(QStringLiteral("/nginx")), qPrintable(r.out));
-        QVERIFY2(r.err.contains(QStringLiteral("Running: 1 of 1 tasks running")), qPrintable(r.err));
+        QVERIFY2(r.err.contains(QStringLiteral("Running: 1 of 1 tasks running")),
+                 qPrintable(r.err));
 
-        r = runPier({QStringLiteral("apps"), QStringLiteral("--json")}, {{QStringLiteral("PIER_MARATHON_URL"), url}});
+        r = runPier({QStringLiteral("apps"), QStringLiteral("--json")},
+                    {{QStringLiteral("PIER_MARATHON_URL"), url}});
         QCOMPARE(r.exitCode, 0);
         const QJsonArray apps = QJsonDocument::fromJson(r.out.toUtf8()).array();
         QCOMPARE(apps.size(), 1);
@@ -196,32 +206,36 @@ private slots:
         QCOMPARE(app.value(QStringLiteral("tasksRunning")).toInt(), 1);
         QCOMPARE(app.value(QStringLiteral("tasksStaged")).toInt(), 0);
         QVERIFY(app.value(QStringLiteral("deployments")).isArray());
-        QVERIFY(app.contains(QStringLiteral("tasksHealthy")) && app.contains(QStringLiteral("tasksUnhealthy")));
+        QVERIFY(app.contains(QStringLiteral("tasksHealthy")) &&
+                app.contains(QStringLiteral("tasksUnhealthy")));
 
-        r = runPier({QStringLiteral("tasks"), QStringLiteral("/nginx"), QStringLiteral("--json"), QStringLiteral("--marathon"), url});
+        r = runPier({QStringLiteral("tasks"), QStringLiteral("/nginx"), QStringLiteral("--json"),
+                     QStringLiteral("--marathon"), url});
         QCOMPARE(r.exitCode, 0);
         const QJsonArray tasks = QJsonDocument::fromJson(r.out.toUtf8()).array();
         QCOMPARE(tasks.size(), 1);
         const QJsonObject task = tasks.first().toObject();
         QCOMPARE(task.value(QStringLiteral("appId")).toString(), QStringLiteral("/nginx"));
         QCOMPARE(task.value(QStringLiteral("state")).toString(), QStringLiteral("TASK_RUNNING"));
-        QVERIFY(task.value(QStringLiteral("healthy")).isNull());  // no health checks: nothing to judge by
+        QVERIFY(task.value(QStringLiteral("healthy"))
+                    .isNull()); // no health checks: nothing to judge by
         QVERIFY(task.value(QStringLiteral("startedAt")).isString());
         QVERIFY(!task.value(QStringLiteral("host")).toString().isEmpty());
         QCOMPARE(task.value(QStringLiteral("ports")).toArray().size(), 1);
 
         // The same definition again: nothing to do, no second deployment.
         const int before = server.requestCount();
-        r = runPier({QStringLiteral("launch"), file, QStringLiteral("--wait"), QStringLiteral("--marathon"), url});
+        r = runPier({QStringLiteral("launch"), file, QStringLiteral("--wait"),
+                     QStringLiteral("--marathon"), url});
         QCOMPARE(r.exitCode, 0);
         QVERIFY2(r.err.contains(QStringLiteral("Already running")), qPrintable(r.err));
-        QVERIFY(server.requestCount() - before <= 3);  // only reads
+        QVERIFY(server.requestCount() - before <= 3); // only reads
     }
 
     void lockedByDeploymentNeedsForce()
     {
         MarathonServer::Options o = fast();
-        o.deploymentStepMs = 60000;  // the first deployment stays in progress
+        o.deploymentStepMs = 60000; // the first deployment stays in progress
         MarathonServer server(o);
         QVERIFY(server.listen());
         const QString url = server.url().toString();
@@ -229,18 +243,22 @@ private slots:
         Run r = runPier({QStringLiteral("launch"), file, QStringLiteral("--marathon"), url});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
 
-        r = runPier({QStringLiteral("scale"), QStringLiteral("/nginx"), QStringLiteral("3"), QStringLiteral("--marathon"), url});
+        r = runPier({QStringLiteral("scale"), QStringLiteral("/nginx"), QStringLiteral("3"),
+                     QStringLiteral("--marathon"), url});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains(QStringLiteral("locked")), qPrintable(r.err));
 
-        const QString bigger = write(m_dir, QStringLiteral("nginx2.json"), QByteArray(kNginx).replace("256.0", "512"));
+        const QString bigger =
+            write(m_dir, QStringLiteral("nginx2.json"), QByteArray(kNginx).replace("256.0", "512"));
         r = runPier({QStringLiteral("launch"), bigger, QStringLiteral("--marathon"), url});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains(QStringLiteral("--force")), qPrintable(r.err));
 
-        r = runPier({QStringLiteral("launch"), bigger, QStringLiteral("--force"), QStringLiteral("--marathon"), url});
+        r = runPier({QStringLiteral("launch"), bigger, QStringLiteral("--force"),
+                     QStringLiteral("--marathon"), url});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        QCOMPARE(server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("mem")).toDouble(), 512.0);
+        QCOMPARE(server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("mem")).toDouble(),
+                 512.0);
     }
 
     void scaleRestartDestroy()
@@ -249,23 +267,40 @@ private slots:
         QVERIFY(server.listen());
         const QString url = server.url().toString();
         const QString file = write(m_dir, QStringLiteral("nginx.json"), kNginx);
-        QCOMPARE(runPier({QStringLiteral("launch"), file, QStringLiteral("--wait"), QStringLiteral("--marathon"), url}).exitCode, 0);
+        QCOMPARE(runPier({QStringLiteral("launch"), file, QStringLiteral("--wait"),
+                          QStringLiteral("--marathon"), url})
+                     .exitCode,
+                 0);
 
-        Run r = runPier({QStringLiteral("scale"), QStringLiteral("/nginx"), QStringLiteral("2"), QStringLiteral("--marathon"), url});
+        Run r = runPier({QStringLiteral("scale"), QStringLiteral("/nginx"), QStringLiteral("2"),
+                         QStringLiteral("--marathon"), url});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QVERIFY(r.out.contains(QStringLiteral("deployment ")));
-        QTRY_COMPARE_WITH_TIMEOUT(server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("tasksRunning")).toInt(), 2, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("tasksRunning")).toInt(),
+            2, 10000);
 
-        QTRY_VERIFY_WITH_TIMEOUT(server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("deployments")).toArray().isEmpty(), 10000);
-        r = runPier({QStringLiteral("restart"), QStringLiteral("/nginx"), QStringLiteral("--marathon"), url});
+        QTRY_VERIFY_WITH_TIMEOUT(server.appJson(QStringLiteral("/nginx"))
+                                     .value(QStringLiteral("deployments"))
+                                     .toArray()
+                                     .isEmpty(),
+                                 10000);
+        r = runPier({QStringLiteral("restart"), QStringLiteral("/nginx"),
+                     QStringLiteral("--marathon"), url});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
 
-        QTRY_VERIFY_WITH_TIMEOUT(server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("deployments")).toArray().isEmpty(), 10000);
-        r = runPier({QStringLiteral("destroy"), QStringLiteral("/nginx"), QStringLiteral("--marathon"), url});
+        QTRY_VERIFY_WITH_TIMEOUT(server.appJson(QStringLiteral("/nginx"))
+                                     .value(QStringLiteral("deployments"))
+                                     .toArray()
+                                     .isEmpty(),
+                                 10000);
+        r = runPier({QStringLiteral("destroy"), QStringLiteral("/nginx"),
+                     QStringLiteral("--marathon"), url});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QTRY_VERIFY_WITH_TIMEOUT(server.appJson(QStringLiteral("/nginx")).isEmpty(), 10000);
 
-        r = runPier({QStringLiteral("tasks"), QStringLiteral("/nginx"), QStringLiteral("--marathon"), url});
+        r = runPier(
+            {QStringLiteral("tasks"), QStringLiteral("/nginx"), QStringLiteral("--marathon"), url});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains(QStringLiteral("does not exist")), qPrintable(r.err));
     }
@@ -283,9 +318,11 @@ private slots:
         QVERIFY2(r.err.contains(QStringLiteral("Invalid username or password")), qPrintable(r.err));
 
         r = runPier({QStringLiteral("apps"), QStringLiteral("--marathon"), url},
-                 {{QStringLiteral("PIER_MARATHON_USER"), QStringLiteral("ops")}, {QStringLiteral("PIER_MARATHON_PASSWORD"), QStringLiteral("hunter2")}});
+                    {{QStringLiteral("PIER_MARATHON_USER"), QStringLiteral("ops")},
+                     {QStringLiteral("PIER_MARATHON_PASSWORD"), QStringLiteral("hunter2")}});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        QVERIFY(!r.out.contains(QStringLiteral("hunter2")) && !r.err.contains(QStringLiteral("hunter2")));
+        QVERIFY(!r.out.contains(QStringLiteral("hunter2")) &&
+                !r.err.contains(QStringLiteral("hunter2")));
     }
 
     void legacyMarathonTasksHaveNoState()
@@ -296,9 +333,11 @@ private slots:
         QVERIFY(server.listen());
         const QString url = server.url().toString();
         const QString file = write(m_dir, QStringLiteral("nginx.json"), kNginx);
-        Run r = runPier({QStringLiteral("launch"), file, QStringLiteral("--wait"), QStringLiteral("--marathon"), url});
+        Run r = runPier({QStringLiteral("launch"), file, QStringLiteral("--wait"),
+                         QStringLiteral("--marathon"), url});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        r = runPier({QStringLiteral("tasks"), QStringLiteral("/nginx"), QStringLiteral("--json"), QStringLiteral("--marathon"), url});
+        r = runPier({QStringLiteral("tasks"), QStringLiteral("/nginx"), QStringLiteral("--json"),
+                     QStringLiteral("--marathon"), url});
         QCOMPARE(r.exitCode, 0);
         const QJsonObject task = QJsonDocument::fromJson(r.out.toUtf8()).array().first().toObject();
         QVERIFY(task.value(QStringLiteral("state")).isNull());
@@ -309,8 +348,10 @@ private slots:
     {
         MarathonServer server(fast());
         QVERIFY(server.listen());
-        const QString file = write(m_dir, QStringLiteral("bad.json"), QByteArray(kNginx).replace("0.2", "-1"));
-        const Run r = runPier({QStringLiteral("launch"), file, QStringLiteral("--marathon"), server.url().toString()});
+        const QString file =
+            write(m_dir, QStringLiteral("bad.json"), QByteArray(kNginx).replace("0.2", "-1"));
+        const Run r = runPier({QStringLiteral("launch"), file, QStringLiteral("--marathon"),
+                               server.url().toString()});
         QCOMPARE(r.exitCode, 1);
         QVERIFY(r.err.contains(QStringLiteral("/cpus")));
         QCOMPARE(server.requestCount(), 0);

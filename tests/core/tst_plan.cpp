@@ -15,16 +15,21 @@ namespace {
 class ScriptedStep : public Step {
 public:
     ScriptedStep(const QString &id, QStringList *log, QObject *parent = nullptr)
-        : Step(id, parent), m_log(log) {}
+        : Step(id, parent), m_log(log)
+    {
+    }
 
     QString title() const override { return QStringLiteral("Step %1").arg(id()); }
 
     QHash<QString, QList<StepResult>> script;
-    QHash<QString, int> delayMs;  // answer after this long (default: at once)
+    QHash<QString, int> delayMs; // answer after this long (default: at once)
     QVariantMap lastInputs;
     bool hangApply = false;
 
-    void check(const QVariantMap &in, StepCallback done) override { answer(QStringLiteral("check"), in, done); }
+    void check(const QVariantMap &in, StepCallback done) override
+    {
+        answer(QStringLiteral("check"), in, done);
+    }
     void apply(const QVariantMap &in, StepCallback done) override
     {
         if (hangApply) {
@@ -34,8 +39,14 @@ public:
         }
         answer(QStringLiteral("apply"), in, done);
     }
-    void verify(const QVariantMap &in, StepCallback done) override { answer(QStringLiteral("verify"), in, done); }
-    void undo(const QVariantMap &in, StepCallback done) override { answer(QStringLiteral("undo"), in, done); }
+    void verify(const QVariantMap &in, StepCallback done) override
+    {
+        answer(QStringLiteral("verify"), in, done);
+    }
+    void undo(const QVariantMap &in, StepCallback done) override
+    {
+        answer(QStringLiteral("undo"), in, done);
+    }
     void cancel() override
     {
         if (m_pending) {
@@ -111,7 +122,8 @@ private slots:
         a->script[QStringLiteral("check")] = {StepResult::needed(QStringLiteral("not there yet"))};
         runner.addStep(a);
         QVERIFY(runToEnd(runner));
-        QCOMPARE(log, QStringList({QStringLiteral("a:check"), QStringLiteral("a:apply"), QStringLiteral("a:verify")}));
+        QCOMPARE(log, QStringList({QStringLiteral("a:check"), QStringLiteral("a:apply"),
+                                   QStringLiteral("a:verify")}));
         QCOMPARE(runner.state(QStringLiteral("a")), PlanRunner::StepState::Done);
     }
 
@@ -119,7 +131,7 @@ private slots:
     {
         QStringList log;
         PlanRunner runner;
-        runner.addStep(new ScriptedStep(QStringLiteral("a"), &log));  // check answers Done
+        runner.addStep(new ScriptedStep(QStringLiteral("a"), &log)); // check answers Done
         QVERIFY(runToEnd(runner));
         QCOMPARE(log, QStringList({QStringLiteral("a:check"), QStringLiteral("a:verify")}));
     }
@@ -129,12 +141,14 @@ private slots:
         QStringList log;
         PlanRunner runner;
         auto *a = new ScriptedStep(QStringLiteral("a"), &log);
-        a->script[QStringLiteral("check")] = {StepResult::blocked(QStringLiteral("Marathon is not reachable"))};
+        a->script[QStringLiteral("check")] = {
+            StepResult::blocked(QStringLiteral("Marathon is not reachable"))};
         runner.addStep(a);
         QVERIFY(!runToEnd(runner));
         QCOMPARE(log, QStringList({QStringLiteral("a:check")}));
         QCOMPARE(runner.state(QStringLiteral("a")), PlanRunner::StepState::Failed);
-        QCOMPARE(runner.lastResult(QStringLiteral("a")).message, QStringLiteral("Marathon is not reachable"));
+        QCOMPARE(runner.lastResult(QStringLiteral("a")).message,
+                 QStringLiteral("Marathon is not reachable"));
     }
 
     void failureStopsOnlyWhatDependsOnIt()
@@ -202,27 +216,29 @@ private slots:
         PlanRunner runner;
         auto *a = new ScriptedStep(QStringLiteral("address"), &log);
         a->script[QStringLiteral("check")] = {StepResult::needed({})};
-        a->script[QStringLiteral("apply")] = {StepResult::done({}, {{QStringLiteral("address.ip"), QStringLiteral("203.0.113.7")}})};
+        a->script[QStringLiteral("apply")] = {
+            StepResult::done({}, {{QStringLiteral("address.ip"), QStringLiteral("203.0.113.7")}})};
         auto *b = new ScriptedStep(QStringLiteral("rule"), &log);
         b->setDependsOn({QStringLiteral("address")});
         runner.addStep(a);
         runner.addStep(b);
         QVERIFY(runToEnd(runner));
-        QCOMPARE(b->lastInputs.value(QStringLiteral("address.ip")).toString(), QStringLiteral("203.0.113.7"));
+        QCOMPARE(b->lastInputs.value(QStringLiteral("address.ip")).toString(),
+                 QStringLiteral("203.0.113.7"));
     }
 
     void parallelLimitIsHonoured_data()
     {
         QTest::addColumn<int>("maxParallel");
         QTest::addColumn<QStringList>("expected");
-        QTest::newRow("two at once") << 2
-                                     << QStringList{QStringLiteral("a:check"), QStringLiteral("b:check"),
-                                                    QStringLiteral("a:check-end"), QStringLiteral("a:verify"),
-                                                    QStringLiteral("b:check-end"), QStringLiteral("b:verify")};
-        QTest::newRow("one at a time") << 1
-                                       << QStringList{QStringLiteral("a:check"), QStringLiteral("a:check-end"),
-                                                      QStringLiteral("a:verify"), QStringLiteral("b:check"),
-                                                      QStringLiteral("b:check-end"), QStringLiteral("b:verify")};
+        QTest::newRow("two at once")
+            << 2 << QStringList{QStringLiteral("a:check"),     QStringLiteral("b:check"),
+                                QStringLiteral("a:check-end"), QStringLiteral("a:verify"),
+                                QStringLiteral("b:check-end"), QStringLiteral("b:verify")};
+        QTest::newRow("one at a time")
+            << 1 << QStringList{QStringLiteral("a:check"),     QStringLiteral("a:check-end"),
+                                QStringLiteral("a:verify"),    QStringLiteral("b:check"),
+                                QStringLiteral("b:check-end"), QStringLiteral("b:verify")};
     }
 
     void parallelLimitIsHonoured()
@@ -253,7 +269,8 @@ private slots:
             runner.setJournal(&journal);
             auto *a = new ScriptedStep(QStringLiteral("a"), &log);
             a->script[QStringLiteral("check")] = {StepResult::needed({})};
-            a->script[QStringLiteral("apply")] = {StepResult::done({}, {{QStringLiteral("a.id"), QStringLiteral("/nginx")}})};
+            a->script[QStringLiteral("apply")] = {
+                StepResult::done({}, {{QStringLiteral("a.id"), QStringLiteral("/nginx")}})};
             auto *b = new ScriptedStep(QStringLiteral("b"), &log);
             b->setDependsOn({QStringLiteral("a")});
             b->script[QStringLiteral("check")] = {StepResult::needed({})};
@@ -272,15 +289,16 @@ private slots:
         QStringList log;
         PlanRunner runner;
         runner.setJournal(&journal);
-        auto *a = new ScriptedStep(QStringLiteral("a"), &log);  // check: Done
+        auto *a = new ScriptedStep(QStringLiteral("a"), &log); // check: Done
         auto *b = new ScriptedStep(QStringLiteral("b"), &log);
         b->setDependsOn({QStringLiteral("a")});
         b->script[QStringLiteral("check")] = {StepResult::needed({})};
         runner.addStep(a);
         runner.addStep(b);
         QVERIFY(runToEnd(runner));
-        QCOMPARE(log, QStringList({QStringLiteral("a:check"), QStringLiteral("a:verify"), QStringLiteral("b:check"),
-                                   QStringLiteral("b:apply"), QStringLiteral("b:verify")}));
+        QCOMPARE(log, QStringList({QStringLiteral("a:check"), QStringLiteral("a:verify"),
+                                   QStringLiteral("b:check"), QStringLiteral("b:apply"),
+                                   QStringLiteral("b:verify")}));
         QCOMPARE(b->lastInputs.value(QStringLiteral("a.id")).toString(), QStringLiteral("/nginx"));
         // "a" stays ours to undo even though this run found it already there.
         PlanJournal reread(path);
@@ -297,7 +315,7 @@ private slots:
         runner.setJournal(&journal);
         auto *a = new ScriptedStep(QStringLiteral("a"), &log);
         a->script[QStringLiteral("check")] = {StepResult::needed({})};
-        auto *b = new ScriptedStep(QStringLiteral("b"), &log);  // was already there: not ours
+        auto *b = new ScriptedStep(QStringLiteral("b"), &log); // was already there: not ours
         b->setDependsOn({QStringLiteral("a")});
         auto *c = new ScriptedStep(QStringLiteral("c"), &log);
         c->setDependsOn({QStringLiteral("b")});
@@ -353,7 +371,8 @@ private slots:
         runner.cancel();
         QVERIFY(finished.wait(5000));
         QCOMPARE(finished.first().first().toBool(), false);
-        QCOMPARE(log, QStringList({QStringLiteral("a:check"), QStringLiteral("a:apply"), QStringLiteral("a:cancel")}));
+        QCOMPARE(log, QStringList({QStringLiteral("a:check"), QStringLiteral("a:apply"),
+                                   QStringLiteral("a:cancel")}));
         QCOMPARE(runner.state(QStringLiteral("a")), PlanRunner::StepState::Cancelled);
         QCOMPARE(runner.state(QStringLiteral("b")), PlanRunner::StepState::Cancelled);
     }

@@ -49,8 +49,15 @@ struct Fixture {
         window.show();
         return QTest::qWaitForWindowExposed(&window);
     }
-    QString status() const { return window.findChild<QLabel *>(QStringLiteral("launchStatus"))->text(); }
-    void clickLaunch() { QTest::mouseClick(window.findChild<QPushButton *>(QStringLiteral("launchButton")), Qt::LeftButton); }
+    QString status() const
+    {
+        return window.findChild<QLabel *>(QStringLiteral("launchStatus"))->text();
+    }
+    void clickLaunch()
+    {
+        QTest::mouseClick(window.findChild<QPushButton *>(QStringLiteral("launchButton")),
+                          Qt::LeftButton);
+    }
 };
 
 } // namespace
@@ -76,8 +83,12 @@ private slots:
         f.clickLaunch();
         QTRY_VERIFY_WITH_TIMEOUT(!f.window.isLaunching(), 20000);
         QVERIFY2(f.status().contains(QStringLiteral("Running")), qPrintable(f.status()));
-        QVERIFY2(f.status().contains(QStringLiteral("1 of 1 tasks running")), qPrintable(f.status()));
-        QCOMPARE(f.server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("tasksRunning")).toInt(), 1);
+        QVERIFY2(f.status().contains(QStringLiteral("1 of 1 tasks running")),
+                 qPrintable(f.status()));
+        QCOMPARE(f.server.appJson(QStringLiteral("/nginx"))
+                     .value(QStringLiteral("tasksRunning"))
+                     .toInt(),
+                 1);
     }
 
     void updateShowsTheDiffAndCanBeDeclined()
@@ -91,39 +102,46 @@ private slots:
         QVERIFY(mem);
         mem->setValue(512);
         const int asked = MessageBox::questionCount();
-        MessageBox::setNextAnswer(MessageBox::No);  // "Update /nginx?" -> no
+        MessageBox::setNextAnswer(MessageBox::No); // "Update /nginx?" -> no
         f.clickLaunch();
         QTRY_VERIFY_WITH_TIMEOUT(!f.window.isLaunching(), 20000);
         QCOMPARE(MessageBox::questionCount(), asked + 1);
         QVERIFY2(f.status().contains(QStringLiteral("Not updated")), qPrintable(f.status()));
-        QCOMPARE(f.server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("mem")).toDouble(), 256.0);
-        QCOMPARE(f.window.editor()->definition().mem(), 512.0);  // the user's edit is kept
+        QCOMPARE(f.server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("mem")).toDouble(),
+                 256.0);
+        QCOMPARE(f.window.editor()->definition().mem(), 512.0); // the user's edit is kept
 
         MessageBox::setNextAnswer(MessageBox::Yes);
         f.clickLaunch();
         QTRY_VERIFY_WITH_TIMEOUT(!f.window.isLaunching(), 20000);
         QVERIFY2(f.status().contains(QStringLiteral("Running")), qPrintable(f.status()));
-        QCOMPARE(f.server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("mem")).toDouble(), 512.0);
+        QCOMPARE(f.server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("mem")).toDouble(),
+                 512.0);
     }
 
     void lockedDeploymentAsksToForce()
     {
         Fixture f;
         QVERIFY(f.start());
-        f.server.options().deploymentStepMs = 60000;  // the first deployment never ends by itself
+        f.server.options().deploymentStepMs = 60000; // the first deployment never ends by itself
         f.clickLaunch();
         // The first launch waits for its deployment; cancel it, leaving Marathon busy.
         QTRY_VERIFY_WITH_TIMEOUT(!f.server.appJson(QStringLiteral("/nginx")).isEmpty(), 10000);
-        QTest::mouseClick(f.window.findChild<QPushButton *>(QStringLiteral("cancelLaunchButton")), Qt::LeftButton);
+        QTest::mouseClick(f.window.findChild<QPushButton *>(QStringLiteral("cancelLaunchButton")),
+                          Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(!f.window.isLaunching(), 10000);
 
         f.server.options().deploymentStepMs = 50;
         f.window.findChild<QDoubleSpinBox *>(QStringLiteral("memSpin"))->setValue(300);
-        MessageBox::setNextAnswer(MessageBox::Yes);  // update? yes
-        MessageBox::setNextAnswer(MessageBox::Yes);  // locked by a deployment: force? yes
+        MessageBox::setNextAnswer(MessageBox::Yes); // update? yes
+        MessageBox::setNextAnswer(MessageBox::Yes); // locked by a deployment: force? yes
         f.clickLaunch();
-        QTRY_VERIFY_WITH_TIMEOUT(MessageBox::lastQuestion().contains(QStringLiteral("deployment")), 10000);
-        QTRY_VERIFY_WITH_TIMEOUT(f.server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("mem")).toDouble() == 300.0, 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(MessageBox::lastQuestion().contains(QStringLiteral("deployment")),
+                                 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            f.server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("mem")).toDouble() ==
+                300.0,
+            20000);
         QTRY_VERIFY_WITH_TIMEOUT(!f.window.isLaunching(), 20000);
         QVERIFY2(f.status().contains(QStringLiteral("Running")), qPrintable(f.status()));
     }
@@ -133,7 +151,7 @@ private slots:
         Fixture f;
         QVERIFY(f.start());
         const QString text = f.window.editor()->jsonText();
-        f.server.injectFault(QStringLiteral("/v2"), -1, {}, 1000);  // every call dropped
+        f.server.injectFault(QStringLiteral("/v2"), -1, {}, 1000); // every call dropped
         f.clickLaunch();
         QTRY_VERIFY_WITH_TIMEOUT(!f.window.isLaunching(), 30000);
         QVERIFY2(!f.status().contains(QStringLiteral("Running")), qPrintable(f.status()));

@@ -20,10 +20,13 @@ AppDefinition nginx(double mem = 256)
     QJsonObject docker{{QStringLiteral("image"), QStringLiteral("library/nginx:1.7.9")},
                        {QStringLiteral("network"), QStringLiteral("BRIDGE")},
                        {QStringLiteral("portMappings"),
-                        QJsonArray{QJsonObject{{QStringLiteral("containerPort"), 80}, {QStringLiteral("servicePort"), 80}}}}};
+                        QJsonArray{QJsonObject{{QStringLiteral("containerPort"), 80},
+                                               {QStringLiteral("servicePort"), 80}}}}};
     return AppDefinition(QJsonObject{
         {QStringLiteral("id"), QStringLiteral("nginx")},
-        {QStringLiteral("container"), QJsonObject{{QStringLiteral("type"), QStringLiteral("DOCKER")}, {QStringLiteral("docker"), docker}}},
+        {QStringLiteral("container"),
+         QJsonObject{{QStringLiteral("type"), QStringLiteral("DOCKER")},
+                     {QStringLiteral("docker"), docker}}},
         {QStringLiteral("cpus"), 0.2},
         {QStringLiteral("mem"), mem},
         {QStringLiteral("instances"), 1},
@@ -78,16 +81,21 @@ private slots:
         step->setPollIntervalMs(50);
         runner.addStep(step);
         QStringList progress;
-        connect(&runner, &PlanRunner::stepProgress, this, [&](const QString &, const QString &t) { progress << t; });
+        connect(&runner, &PlanRunner::stepProgress, this,
+                [&](const QString &, const QString &t) { progress << t; });
 
         QVERIFY(step->equivalentCommand().startsWith(QStringLiteral("curl -XPOST -d @nginx.json")));
         const Outcome o = run(runner, step->id());
         QVERIFY2(o.ok, qPrintable(o.result.message));
-        QVERIFY2(o.result.message.contains(QStringLiteral("1 of 1 tasks running")), qPrintable(o.result.message));
-        QCOMPARE(o.outputs.value(QStringLiteral("marathon.appId")).toString(), QStringLiteral("/nginx"));
+        QVERIFY2(o.result.message.contains(QStringLiteral("1 of 1 tasks running")),
+                 qPrintable(o.result.message));
+        QCOMPARE(o.outputs.value(QStringLiteral("marathon.appId")).toString(),
+                 QStringLiteral("/nginx"));
         QVERIFY(!o.outputs.value(QStringLiteral("marathon.deploymentId")).toString().isEmpty());
         QVERIFY(!progress.isEmpty());
-        QCOMPARE(server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("tasksRunning")).toInt(), 1);
+        QCOMPARE(
+            server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("tasksRunning")).toInt(),
+            1);
     }
 
     void sameDefinitionAgainIsNothingToDo()
@@ -102,17 +110,21 @@ private slots:
             runner.addStep(step);
             QVERIFY(run(runner, step->id()).ok);
         }
-        const QString version = server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("version")).toString();
+        const QString version =
+            server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("version")).toString();
         PlanRunner runner;
         auto *step = new LaunchStep(&client, nginx());
         runner.addStep(step);
         QStringList states;
-        connect(&runner, &PlanRunner::stepStateChanged, this,
-                [&](const QString &, PlanRunner::StepState s) { states << PlanRunner::stateName(s); });
+        connect(
+            &runner, &PlanRunner::stepStateChanged, this,
+            [&](const QString &, PlanRunner::StepState s) { states << PlanRunner::stateName(s); });
         const Outcome o = run(runner, step->id());
         QVERIFY(o.ok);
         QVERIFY(!states.contains(QStringLiteral("applying")));
-        QCOMPARE(server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("version")).toString(), version);
+        QCOMPARE(
+            server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("version")).toString(),
+            version);
     }
 
     void changedDefinitionIsUpdatedAndLockNeedsForce()
@@ -124,7 +136,7 @@ private slots:
         {
             PlanRunner runner;
             auto *step = new LaunchStep(&client, nginx());
-            step->setWait(false);  // leave its deployment running
+            step->setWait(false); // leave its deployment running
             runner.addStep(step);
             server.options().deploymentStepMs = 60000;
             QVERIFY(run(runner, step->id()).ok);
@@ -144,7 +156,8 @@ private slots:
         step->setForce(true);
         o = run(runner, step->id());
         QVERIFY2(o.ok, qPrintable(o.result.error.toText()));
-        QCOMPARE(server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("mem")).toDouble(), 512.0);
+        QCOMPARE(server.appJson(QStringLiteral("/nginx")).value(QStringLiteral("mem")).toDouble(),
+                 512.0);
     }
 
     void marathonsRejectionCarriesTheFieldPaths()
@@ -161,14 +174,16 @@ private slots:
         QVERIFY(!o.ok);
         QCOMPARE(o.result.error.kind, ApiError::Kind::Invalid);
         QVERIFY(!o.result.error.details.isEmpty());
-        QCOMPARE(o.result.error.details.first().path, QStringLiteral("/upgradeStrategy/minimumHealthCapacity"));
+        QCOMPARE(o.result.error.details.first().path,
+                 QStringLiteral("/upgradeStrategy/minimumHealthCapacity"));
     }
 
     void failingTasksEndInATimeoutThatSaysWhy()
     {
         MarathonServer server(fast());
         QVERIFY(server.listen());
-        server.setFailing(QStringLiteral("/nginx"), QStringLiteral("Docker image library/nginx:1.7.9 not found"));
+        server.setFailing(QStringLiteral("/nginx"),
+                          QStringLiteral("Docker image library/nginx:1.7.9 not found"));
         MarathonClient client(configFor(server));
         PlanRunner runner;
         auto *step = new LaunchStep(&client, nginx());
@@ -176,12 +191,16 @@ private slots:
         step->setTimeoutMs(1500);
         runner.addStep(step);
         QStringList progress;
-        connect(&runner, &PlanRunner::stepProgress, this, [&](const QString &, const QString &t) { progress << t; });
+        connect(&runner, &PlanRunner::stepProgress, this,
+                [&](const QString &, const QString &t) { progress << t; });
         const Outcome o = run(runner, step->id());
         QVERIFY(!o.ok);
-        QVERIFY2(o.result.error.kind == ApiError::Kind::Stalled, qPrintable(o.result.error.toText()));
-        QVERIFY2(o.result.error.message.contains(QStringLiteral("0 of 1 tasks running")), qPrintable(o.result.error.message));
-        QVERIFY2(progress.join(QLatin1Char('\n')).contains(QStringLiteral("not found")), qPrintable(progress.join(QLatin1Char('\n'))));
+        QVERIFY2(o.result.error.kind == ApiError::Kind::Stalled,
+                 qPrintable(o.result.error.toText()));
+        QVERIFY2(o.result.error.message.contains(QStringLiteral("0 of 1 tasks running")),
+                 qPrintable(o.result.error.message));
+        QVERIFY2(progress.join(QLatin1Char('\n')).contains(QStringLiteral("not found")),
+                 qPrintable(progress.join(QLatin1Char('\n'))));
     }
 
     void undoDestroysTheAppItCreated()

@@ -26,7 +26,8 @@ private slots:
     void writeReadOverwriteRemove()
     {
         SecretStore store(QStringLiteral("Pier-test"));
-        const QString key = QStringLiteral("marathon/password@") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+        const QString key = QStringLiteral("marathon/password@") +
+                            QUuid::createUuid().toString(QUuid::WithoutBraces);
         const QString secret = QStringLiteral("s3cr\u00e9t with spaces");
 
         SecretStore::ReadResult before = store.readNow(key);
@@ -49,7 +50,8 @@ private slots:
 
     void secretIsNotStoredInPlainText()
     {
-        // gnome-keyring encrypts its files; the secret must not appear in any file of the session's home.
+        // gnome-keyring encrypts its files; the secret must not appear in any file of the session's
+        // home.
         const QString home = qEnvironmentVariable("PIER_KEYRING_HOME");
         if (home.isEmpty())
             QSKIP("not run under with-keyring.sh");
@@ -65,7 +67,7 @@ private slots:
             ++files;
             QVERIFY2(!f.readAll().contains(secret), qPrintable(f.fileName()));
         }
-        QVERIFY(files > 0);  // the keyring did write its (encrypted) store there
+        QVERIFY(files > 0); // the keyring did write its (encrypted) store there
     }
 
     void missingKeychainIsSaidAsSuch()
