@@ -269,8 +269,12 @@ void Validator::validatePathId(const QString &raw, const QString &path)
     const bool charsOk = std::all_of(resolved.begin(), resolved.end(), [](const QString &s) {
         return fullMatch(kSegmentPattern, s);
     });
+    // Marathon's own words end the message, so it can be searched for; the start says it plainly.
     if (!charsOk)
-        add(path, QStringLiteral("must fully match regular expression '%1'").arg(kSegmentPattern));
+        add(path, QStringLiteral("use lowercase letters, digits and hyphens, each name starting and "
+                                 "ending with a letter or digit, names separated by '/' "
+                                 "(Marathon: must fully match regular expression '%1')")
+                      .arg(kSegmentPattern));
     static const QStringList reserved = {str("restart"), str("tasks"), str("versions")};
     if (reserved.contains(resolved.last()))
         add(path, str("must not end with any of the following reserved keywords: restart, tasks, "
@@ -281,7 +285,7 @@ void Validator::validateId()
 {
     const QJsonValue id = m_app.value(str("id"));
     if (id.isUndefined() || id.isNull()) {
-        add(str("/id"), str("error.path.missing"));
+        add(str("/id"), str("is required (error.path.missing)"));
         return;
     }
     if (expect(id, Kind::String, str("/id")))
@@ -435,7 +439,7 @@ void Validator::validateEnvAndLabels()
                 continue;
             const QJsonValue source = it.value().toObject().value(str("source"));
             if (source.isUndefined() || source.isNull())
-                add(at(path, str("source")), str("error.path.missing"));
+                add(at(path, str("source")), str("is required (error.path.missing)"));
             else
                 expect(source, Kind::String, at(path, str("source")));
         }
@@ -547,7 +551,7 @@ void Validator::validateContainer()
         const QString ip = at(dp, str("image"));
         const QJsonValue image = docker.value(str("image"));
         if (image.isUndefined() || image.isNull())
-            add(ip, str("error.path.missing"));
+            add(ip, str("is required (error.path.missing)"));
         else if (expect(image, Kind::String, ip) && image.toString().trimmed().isEmpty())
             add(ip, str("must not be empty"));
         oneOf(at(dp, str("network")), docker.value(str("network")),
@@ -564,7 +568,7 @@ void Validator::validateContainer()
                 const QJsonObject p = params.at(i).toObject();
                 const QJsonValue key = p.value(str("key"));
                 if (key.isUndefined() || key.isNull())
-                    add(at(path, str("key")), str("error.path.missing"));
+                    add(at(path, str("key")), str("is required (error.path.missing)"));
                 else if (expect(key, Kind::String, at(path, str("key"))) &&
                          key.toString().isEmpty())
                     add(at(path, str("key")), str("must not be empty"));
@@ -741,7 +745,7 @@ void Validator::validatePortMappings(const QString &path, const QJsonArray &mapp
         // Pier: ports.md says containerPort is what a BRIDGE/USER mapping is for; Marathon 1.5+
         // would default it to 0, which only makes sense with a fixed hostPort, so it is asked for.
         if (mode != NetworkMode::Host && (containerPort.isUndefined() || containerPort.isNull()))
-            add(at(mp, str("containerPort")), str("error.path.missing"));
+            add(at(mp, str("containerPort")), str("is required (error.path.missing)"));
         port(m, str("containerPort"), mp);
         port(m, str("hostPort"), mp);
         port(m, str("servicePort"), mp);
@@ -973,7 +977,7 @@ void Validator::validateArtifacts()
                 continue;
             const QJsonValue uri = a.at(i).toObject().value(str("uri"));
             if (uri.isUndefined() || uri.isNull())
-                add(at(path, str("uri")), str("error.path.missing"));
+                add(at(path, str("uri")), str("is required (error.path.missing)"));
             else
                 expect(uri, Kind::String, at(path, str("uri")));
         }
