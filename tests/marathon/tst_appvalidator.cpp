@@ -667,7 +667,7 @@ void TestAppValidator::notAnObjectMember()
     QCOMPARE(issues.at(1),
              (ValidationIssue{s("/healthChecks/0"), s("error.expected.jsobject (got 1.0)")}));
     QVERIFY(
-        validateApp(QJsonObject()).contains(ValidationIssue{s("/id"), s("error.path.missing")}));
+        validateApp(QJsonObject()).contains(ValidationIssue{s("/id"), s("is required (error.path.missing)")}));
 }
 
 QTEST_GUILESS_MAIN(TestAppValidator)
