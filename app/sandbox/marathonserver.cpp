@@ -2,6 +2,7 @@
 
 #include "core/logging.h"
 #include "marathon/appdefinition.h"
+#include "sandbox/agents.h"
 #include "sandbox/httpserver.h"
 
 #include <QDateTime>
@@ -25,8 +26,6 @@ using Flavor = MarathonServer::Flavor;
 // Ports Marathon hands out: service ports from local_port_min, host ports from the agents' range.
 constexpr int kServicePortMin = 10000;
 constexpr int kServicePortMax = 20000;
-constexpr int kHostPortMin = 31000;
-constexpr int kHostPortMax = 32000;
 
 QString isoTime(const QDateTime &t)
 {
@@ -187,6 +186,18 @@ struct Task {
     qint64 sequence = 0; // launch order: scale-down kills the youngest
 };
 
+// How Marathon's offer matching went for an app's current launch attempt (GET /v2/queue's
+// processedOffersSummary).
+struct OfferStats {
+    int processed = 0;
+    int unused = 0;
+    QString lastUnusedAt;
+    QString lastUsedAt;
+    QHash<QString, Rejection> lastByAgent;   // the last offer of each agent
+    QHash<Rejection, int> declinedInAttempt; // every offer since the launch attempt started
+    QHash<Rejection, int> processedInAttempt;
+};
+
 struct App {
     QJsonObject def;             // canonical definition, with version (+ versionInfo)
     QList<QJsonObject> versions; // every stored version, oldest first
@@ -196,6 +207,7 @@ struct App {
     int consecutiveFailures = 0;
     QDateTime delayUntil; // backoff: no launch before
     QString queuedSince;
+    OfferStats offers;
 };
 
 struct Deployment {
@@ -221,7 +233,8 @@ struct MarathonServer::Private {
     QHash<QString, QString> failing; // app id -> message its new tasks fail with
     QList<Deployment> deployments;
     QSet<int> servicePorts;
-    QHash<QString, int> nextHostPort;
+    std::shared_ptr<Cluster> cluster;
+    QTimer offerTimer; // while launches wait: Mesos offers again
     int agentCursor = 0;
     qint64 taskSequence = 0;
     QDateTime lastVersion;
@@ -987,9 +1000,107 @@ struct MarathonServer::Private {
     // ---- tasks
     // -----------------------------------------------------------------------------------
 
-    void launchTask(App &app)
+    // What one instance asks of an agent, and for each of the task's host ports either the fixed
+    // number asked for or 0 (any free port of the agent's range).
+    TaskRequest requestFor(const App &app, QList<int> *portSlots) const
+    {
+        TaskRequest r;
+        r.appId = app.def.value(u"id"_s).toString();
+        r.cpus = app.def.value(u"cpus"_s).toDouble(1);
+        r.mem = app.def.value(u"mem"_s).toDouble(128);
+        r.disk = app.def.value(u"disk"_s).toDouble(0);
+        const QJsonArray constraints = app.def.value(u"constraints"_s).toArray();
+        for (const QJsonValue &c : constraints) {
+            QStringList parts;
+            const QJsonArray items = c.toArray();
+            for (const QJsonValue &v : items)
+                parts.append(v.isDouble() ? QString::number(v.toDouble()) : v.toString());
+            r.constraints.append(parts);
+        }
+        const QJsonObject container = app.def.value(u"container"_s).toObject();
+        QJsonArray mappings = container.value(u"portMappings"_s).toArray();
+        if (mappings.isEmpty())
+            mappings = container.value(u"docker"_s).toObject().value(u"portMappings"_s).toArray();
+        const bool requirePorts = app.def.value(u"requirePorts"_s).toBool();
+        const QList<int> service = servicePortsOf(app.def);
+        for (qsizetype i = 0; i < service.size(); ++i) {
+            if (!mappings.isEmpty()) {
+                const QJsonObject m = mappings.at(i).toObject();
+                if (!m.contains(u"hostPort"_s) && isContainerNetworked(app.def) &&
+                    networkMode(app.def) == u"container"_s)
+                    continue; // a user network without a host port: nothing on the agent
+                portSlots->append(std::max(0, m.value(u"hostPort"_s).toInt()));
+            } else {
+                portSlots->append(requirePorts && service.at(i) > 0 ? service.at(i) : 0);
+            }
+        }
+        for (int p : std::as_const(*portSlots)) {
+            if (p > 0)
+                r.fixedPorts.append(p);
+            else
+                ++r.anyPorts;
+        }
+        return r;
+    }
+
+    QString networkMode(const QJsonObject &def) const
+    {
+        if (def.contains(u"networks"_s))
+            return def.value(u"networks"_s)
+                .toArray()
+                .first()
+                .toObject()
+                .value(u"mode"_s)
+                .toString();
+        const QString network = def.value(u"container"_s)
+                                    .toObject()
+                                    .value(u"docker"_s)
+                                    .toObject()
+                                    .value(u"network"_s)
+                                    .toString();
+        return network == u"USER"_s     ? u"container"_s
+               : network == u"BRIDGE"_s ? u"container/bridge"_s
+                                        : u"host"_s;
+    }
+
+    // Offers every agent for one instance, as Mesos's offers would come in; false (and the app
+    // stays queued) when none fits.
+    bool launchTask(App &app)
     {
         const QString appId = app.def.value(u"id"_s).toString();
+        QList<int> portSlots;
+        const TaskRequest request = requestFor(app, &portSlots);
+        QList<Agent> &agents = cluster->agents();
+        const int agentCount = int(agents.size());
+        int chosen = -1;
+        const QString now = nowIso();
+        for (int i = 0; i < agentCount; ++i) {
+            const int index = (agentCursor + i) % agentCount;
+            const Rejection why = cluster->check(request, index);
+            app.offers.lastByAgent.insert(agents.at(index).id, why);
+            ++app.offers.processed;
+            for (Rejection step : rejectionFunnel()) {
+                ++app.offers.processedInAttempt[step];
+                if (step == why) {
+                    ++app.offers.declinedInAttempt[step];
+                    break;
+                }
+            }
+            if (why == Rejection::None) {
+                chosen = index;
+                app.offers.lastUsedAt = now;
+                break;
+            }
+            ++app.offers.unused;
+            app.offers.lastUnusedAt = now;
+        }
+        if (chosen < 0) {
+            qCDebug(lcSandbox) << "no agent fits a task of" << appId;
+            return false;
+        }
+        agentCursor = chosen + 1;
+        const Agent &agent = agents.at(chosen);
+
         Task t;
         const QString base = appId.mid(1).replace(u'/', u'_');
         const QString u = uuid();
@@ -1000,11 +1111,8 @@ struct MarathonServer::Private {
             t.id = base + u'.' + u;
         }
         t.appId = appId;
-        const QStringList agents =
-            options.agents.isEmpty() ? QStringList{u"127.0.0.1"_s} : options.agents;
-        const int agentIndex = agentCursor++ % agents.size();
-        t.host = agents.at(agentIndex);
-        t.slaveId = frameworkId().section(u'-', 0, -2) + u"-S"_s + QString::number(agentIndex);
+        t.host = agent.hostname;
+        t.slaveId = agent.id;
         t.state = u"TASK_STAGING"_s;
         t.version = app.def.value(u"version"_s).toString();
         t.generation = app.generation;
@@ -1012,34 +1120,56 @@ struct MarathonServer::Private {
         t.sequence = ++taskSequence;
         t.healthChecks = int(app.def.value(u"healthChecks"_s).toArray().size());
         t.servicePorts = servicePortsOf(app.def);
-        // One host port per service port (Mesos picks them from the agent's range).
-        int &next = nextHostPort[t.host];
-        if (next == 0)
-            next = kHostPortMin;
-        const QJsonObject container = app.def.value(u"container"_s).toObject();
-        QJsonArray mappings = container.value(u"portMappings"_s).toArray();
-        if (mappings.isEmpty())
-            mappings = container.value(u"docker"_s).toObject().value(u"portMappings"_s).toArray();
-        const int portCount = int(t.servicePorts.size());
-        for (int i = 0; i < portCount; ++i) {
-            const QJsonObject m = mappings.at(i).toObject();
-            if (m.contains(u"hostPort"_s) && m.value(u"hostPort"_s).toInt() > 0)
-                t.ports.append(m.value(u"hostPort"_s).toInt());
-            else if (app.def.value(u"requirePorts"_s).toBool() && t.servicePorts[i] > 0 &&
-                     mappings.isEmpty())
-                t.ports.append(t.servicePorts[i]);
-            else
-                t.ports.append(next++);
-            if (next > kHostPortMax)
-                next = kHostPortMin; // the agent's range is [31000-32000], as Mesos defaults
-        }
+        // The fixed ports as asked, the others from the agent's range (as Mesos offers them).
+        const QList<int> chosenPorts = cluster->choosePorts(request, chosen);
+        qsizetype nextAny = request.fixedPorts.size();
+        for (int slot : std::as_const(portSlots))
+            t.ports.append(slot > 0 ? slot : chosenPorts.value(nextAny++));
         app.tasks.append(t);
+
+        AgentTask held;
+        held.id = t.id;
+        QStringList segments = appId.mid(1).split(u'/');
+        std::reverse(segments.begin(), segments.end());
+        held.name = segments.join(u'.'); // Marathon names Mesos tasks as its ids read as hosts
+        held.frameworkId = frameworkId();
+        held.appId = appId;
+        held.state = t.state;
+        held.cpus = request.cpus;
+        held.mem = request.mem;
+        held.disk = request.disk;
+        held.ports = t.ports;
+        cluster->addTask(chosen, held);
+
         qCDebug(lcSandbox) << "task staged" << t.id << "on" << t.host;
         publishStatus(t, t.state);
 
         const QString taskId = t.id;
         QTimer::singleShot(options.stagingMs, q,
                            [this, appId, taskId] { taskStarted(appId, taskId); });
+        return true;
+    }
+
+    // Resources came free or time passed: waiting launches get new offers.
+    void offerAgain()
+    {
+        const QStringList ids = apps.keys();
+        for (const QString &id : ids) {
+            const auto it = apps.constFind(id);
+            if (it != apps.constEnd() && instancesToLaunch(*it) > 0)
+                reconcile(id);
+        }
+    }
+
+    void updateOfferTimer()
+    {
+        bool waiting = false;
+        for (const App &app : std::as_const(apps))
+            waiting = waiting || instancesToLaunch(app) > 0;
+        if (waiting && !offerTimer.isActive() && options.offerIntervalMs > 0)
+            offerTimer.start(options.offerIntervalMs);
+        else if (!waiting)
+            offerTimer.stop();
     }
 
     Task *findTask(App &app, const QString &taskId)
@@ -1064,6 +1194,7 @@ struct MarathonServer::Private {
         if (!failMessage.isEmpty()) {
             const Task failed = *t;
             app.tasks.removeIf([&taskId](const Task &x) { return x.id == taskId; });
+            cluster->removeTask(failed.id, u"TASK_FAILED"_s);
             app.lastTaskFailure =
                 QJsonObject{{u"appId"_s, appId},           {u"host"_s, failed.host},
                             {u"message"_s, failMessage},   {u"state"_s, u"TASK_FAILED"_s},
@@ -1086,6 +1217,7 @@ struct MarathonServer::Private {
         }
         t->state = u"TASK_RUNNING"_s;
         t->startedAt = nowIso();
+        cluster->setTaskState(taskId, t->state);
         app.consecutiveFailures = 0;
         publishStatus(*t, t->state);
         if (t->healthChecks > 0) {
@@ -1121,6 +1253,9 @@ struct MarathonServer::Private {
             return;
         const Task killed = *t;
         app.tasks.removeIf([&taskId](const Task &x) { return x.id == taskId; });
+        cluster->removeTask(taskId, u"TASK_KILLED"_s);
+        // Freed resources: what waits gets offers at once, as Mesos re-offers them.
+        QTimer::singleShot(0, q, [this] { offerAgain(); });
         if (modern())
             publishStatus(killed, u"TASK_KILLING"_s);
         publishStatus(killed, u"TASK_KILLED"_s);
@@ -1140,6 +1275,7 @@ struct MarathonServer::Private {
     {
         auto it = apps.find(appId);
         if (it == apps.end()) {
+            updateOfferTimer();
             checkDeployments();
             return;
         }
@@ -1164,12 +1300,17 @@ struct MarathonServer::Private {
             if (app.queuedSince.isEmpty())
                 app.queuedSince = nowIso();
             if (!delayed) {
-                for (int i = 0; i < missing; ++i)
-                    launchTask(app);
+                for (int i = 0; i < missing; ++i) {
+                    if (!launchTask(app))
+                        break;
+                }
             }
         }
-        if (instancesToLaunch(app) == 0)
+        if (instancesToLaunch(app) == 0) {
             app.queuedSince.clear();
+            app.offers = OfferStats(); // the next launch attempt starts its own summary
+        }
+        updateOfferTimer();
 
         if (!old.isEmpty()) {
             int ready = 0;
@@ -1950,6 +2091,35 @@ HttpResponse MarathonServer::Private::deleteDeployment(const HttpRequest &r)
     return deploymentResult(200, rollbackId, version);
 }
 
+// Marathon 1.10's funnel: each reason step counts the offers that reached it and those it
+// declined; "last offers" takes only the last offer of each agent.
+static QJsonObject offersSummaryJson(const OfferStats &s)
+{
+    QJsonObject o{{u"processedOffersCount"_s, s.processed}, {u"unusedOffersCount"_s, s.unused}};
+    if (!s.lastUnusedAt.isEmpty())
+        o[u"lastUnusedOfferAt"_s] = s.lastUnusedAt;
+    if (!s.lastUsedAt.isEmpty())
+        o[u"lastUsedOfferAt"_s] = s.lastUsedAt;
+    if (s.processed == 0)
+        return o;
+    QJsonArray last, attempt;
+    const QList<Rejection> lastReasons = s.lastByAgent.values();
+    int reaching = int(lastReasons.size());
+    for (Rejection step : rejectionFunnel()) {
+        const int declined = int(lastReasons.count(step));
+        last.append(QJsonObject{{u"reason"_s, rejectionName(step)},
+                                {u"declined"_s, declined},
+                                {u"processed"_s, reaching}});
+        reaching -= declined;
+        attempt.append(QJsonObject{{u"reason"_s, rejectionName(step)},
+                                   {u"declined"_s, s.declinedInAttempt.value(step)},
+                                   {u"processed"_s, s.processedInAttempt.value(step)}});
+    }
+    o[u"rejectSummaryLastOffers"_s] = last;
+    o[u"rejectSummaryLaunchAttempt"_s] = attempt;
+    return o;
+}
+
 HttpResponse MarathonServer::Private::queue(const HttpRequest &)
 {
     QJsonArray list;
@@ -1967,8 +2137,7 @@ HttpResponse MarathonServer::Private::queue(const HttpRequest &)
                 QJsonObject{{u"timeLeftSeconds"_s, leftSeconds}, {u"overdue"_s, leftMs == 0}};
             item[u"role"_s] = u"*"_s;
             item[u"since"_s] = app.queuedSince.isEmpty() ? nowIso() : app.queuedSince;
-            item[u"processedOffersSummary"_s] =
-                QJsonObject{{u"processedOffersCount"_s, 0}, {u"unusedOffersCount"_s, 0}};
+            item[u"processedOffersSummary"_s] = offersSummaryJson(app.offers);
         }
         list.append(item);
     }
@@ -2031,6 +2200,12 @@ MarathonServer::MarathonServer(const Options &options, QObject *parent)
 {
     d->q = this;
     d->options = options;
+    d->cluster = options.cluster;
+    if (!d->cluster) {
+        d->cluster = Cluster::fromHostnames(options.agents.isEmpty() ? QStringList{u"127.0.0.1"_s}
+                                                                     : options.agents);
+    }
+    connect(&d->offerTimer, &QTimer::timeout, this, [this] { d->offerAgain(); });
     d->http = new HttpServer(this);
     d->setupRoutes();
     connect(d->http, &HttpServer::responseSent, this, &MarathonServer::requestServed);
@@ -2046,6 +2221,7 @@ MarathonServer::~MarathonServer()
 {
     d->shuttingDown = true;
     d->keepAlive.stop();
+    d->offerTimer.stop();
     d->subscribers.clear();
     d->http->close();
 }
@@ -2056,6 +2232,8 @@ bool MarathonServer::listen(const QHostAddress &address, quint16 port)
         return false;
     if (d->options.eventKeepAliveMs > 0)
         d->keepAlive.start(d->options.eventKeepAliveMs);
+    d->cluster->registerFramework({d->frameworkId(), u"marathon"_s, d->cluster->masterHostname(),
+                                   url().toString(), QDateTime::currentDateTimeUtc()});
     qCInfo(lcSandbox) << "Marathon" << (d->modern() ? "1.10.26" : "0.7.6") << "API on" << url();
     return true;
 }
@@ -2164,6 +2342,11 @@ int MarathonServer::eventSubscriberCount() const
 HttpServer *MarathonServer::httpServer() const
 {
     return d->http;
+}
+
+std::shared_ptr<Cluster> MarathonServer::cluster() const
+{
+    return d->cluster;
 }
 
 } // namespace pier::sandbox

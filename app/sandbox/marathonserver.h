@@ -9,14 +9,17 @@
 
 namespace pier::sandbox {
 
+class Cluster;
 class HttpServer;
 
 // A server that behaves like Marathon's v2 REST API over real HTTP/1.1 on a TCP port, as
 // ../shared/specs/marathon describes it: same URLs, defaults filled in, 200/201/404/409/422
 // bodies, deployments that take time and lock the app, tasks that go staging -> running,
 // health results, versions, the /v2/events SSE stream, basic auth when asked.
-// The sandbox grows this into the miniature cluster (agents that really start processes);
-// until then tasks are simulated on named fake agents.
+// Tasks are placed on the agents of a simulated Cluster (agents.h) only where they fit: cpus,
+// mem, disk, the host ports they ask for and their constraints. A task that fits nowhere stays
+// in the launch queue (GET /v2/queue says why in processedOffersSummary) and its deployment does
+// not finish, as on a real cluster. Share the Cluster with a MesosServer for the master's view.
 class MarathonServer : public QObject {
     Q_OBJECT
 public:
@@ -32,10 +35,16 @@ public:
         int stagingMs = 300;        // a new task stays TASK_STAGING this long
         int deploymentStepMs = 300; // a deployment finishes this long after its tasks run
         int healthyAfterMs = 300;   // health checks pass this long after a task runs
-        QStringList agents = {QStringLiteral("198.18.0.11"), QStringLiteral("198.18.0.12"),
-                              QStringLiteral("198.18.0.13")};
-        int eventKeepAliveMs = 15000; // an SSE comment line this often on /v2/events (0: never)
-        QString frameworkId;          // empty: a fixed made-up id
+        // The agents' hostnames (tasks report them as `host`), used when `cluster` is not set:
+        // each has 4 cpus, 15 GiB memory, 40 GiB disk and ports [31000-32000]. A name that is
+        // an IP address is also the agent's address; others get 198.18.0.11, .12, ...
+        QStringList agents = {QStringLiteral("development-5159-d3d-1"),
+                              QStringLiteral("development-5159-d3d-2"),
+                              QStringLiteral("development-5159-d3d-3")};
+        std::shared_ptr<Cluster> cluster; // set: place tasks on this (shared) cluster
+        int offerIntervalMs = 1000;       // waiting launches are retried this often (offers)
+        int eventKeepAliveMs = 15000;     // an SSE comment line this often on /v2/events (0: never)
+        QString frameworkId;              // empty: a fixed made-up id
     };
 
     explicit MarathonServer(QObject *parent = nullptr);
@@ -73,6 +82,8 @@ public:
     QStringList taskIds(const QString &appId) const;
     int eventSubscriberCount() const;
     HttpServer *httpServer() const;
+    // The cluster the tasks are placed on (the one from the options, or the server's own).
+    std::shared_ptr<Cluster> cluster() const;
 
 signals:
     void requestServed(const QString &method, const QString &path, int status);
