@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include "cli/connection.h"
+#include "cli/profilecmd.h"
 #include "core/plan.h"
 #include "marathon/appdefinition.h"
 #include "marathon/launchstep.h"
@@ -32,7 +33,7 @@ using marathon::MarathonReply;
 const QStringList kCommands = {QStringLiteral("validate"), QStringLiteral("apps"),    QStringLiteral("tasks"),
                                QStringLiteral("launch"),   QStringLiteral("scale"),   QStringLiteral("restart"),
                                QStringLiteral("destroy"),  QStringLiteral("sandbox"), QStringLiteral("login"),
-                               QStringLiteral("help")};
+                               QStringLiteral("profile"),  QStringLiteral("help")};
 
 QTextStream &out()
 {
@@ -46,7 +47,7 @@ QTextStream &err()
     return s;
 }
 
-const char *const kUsage = R"(Usage: pier [--marathon URL]                 open the Pier window
+const char *const kUsage = R"(Usage: pier [--profile NAME] [--marathon URL] open the Pier window
        pier COMMAND [options] [arguments]
 
 Commands:
@@ -60,11 +61,18 @@ Commands:
   restart APP_ID                 restart every task of the app
   destroy APP_ID                 remove the app and its tasks
   login [--user NAME]            save a Marathon password in the system keychain (read from stdin)
+  profile list [--json]          the cluster profiles; * marks the active one
+  profile show NAME              one profile's settings (its secrets stay in the keychain)
+  profile import FILE            add a profile from a file written by export
+  profile export NAME            print a profile without its secrets, to import elsewhere
+  profile use NAME               make NAME the active profile
+  profile delete NAME            delete a profile and its secrets
   sandbox up [--port P] [--legacy]
                                  run the sandbox's Marathon on 127.0.0.1 until interrupted
 
 Options:
-  --marathon URL    Marathon's address; else $PIER_MARATHON_URL, else the saved setting
+  --marathon URL    Marathon's address; else $PIER_MARATHON_URL, else the profile's
+  --profile NAME    the cluster profile to use instead of the active one
   --timeout SECONDS how long --wait may take (default 300)
   -h, --help        this help;  -v, --version  the version
 
@@ -106,7 +114,7 @@ struct Session {
 Session connect(const QCommandLineParser &parser)
 {
     Session s;
-    const MarathonTarget target = resolveMarathon(parser.value(QStringLiteral("marathon")), &s.error);
+    const MarathonTarget target = resolveMarathon(parser.value(QStringLiteral("marathon")), &s.error, parser.value(QStringLiteral("profile")));
     if (!s.error.isError())
         s.client = std::make_unique<MarathonClient>(target.config);
     return s;
@@ -476,11 +484,11 @@ bool isCliInvocation(const QStringList &args)
     // else (a subcommand, help, a typo) is the command line's, which can say what is wrong.
     for (int i = 1; i < args.size(); ++i) {
         const QString &a = args.at(i);
-        if (a == QLatin1String("--marathon")) {
+        if (a == QLatin1String("--marathon") || a == QLatin1String("--profile")) {
             ++i;
             continue;
         }
-        if (a.startsWith(QLatin1String("--marathon=")))
+        if (a.startsWith(QLatin1String("--marathon=")) || a.startsWith(QLatin1String("--profile=")))
             continue;
         if (a == QLatin1String("-h") || a == QLatin1String("-v") || a.startsWith(QLatin1String("--")))
             return true;
@@ -503,6 +511,7 @@ int run(const QStringList &args)
     parser.addOption(help);
     parser.addOption(version);
     parser.addOption({QStringLiteral("marathon"), QStringLiteral("Marathon's address."), QStringLiteral("URL")});
+    parser.addOption({QStringLiteral("profile"), QStringLiteral("The cluster profile to use."), QStringLiteral("NAME")});
     parser.addOption({QStringLiteral("json"), QStringLiteral("JSON output.")});
     parser.addOption({QStringLiteral("force"), QStringLiteral("Override a deployment lock.")});
     parser.addOption({QStringLiteral("wait"), QStringLiteral("Follow the deployment to the end.")});
@@ -536,6 +545,8 @@ int run(const QStringList &args)
         return cmdAppAction(command, parser, positional);
     if (command == QLatin1String("login"))
         return cmdLogin(parser);
+    if (command == QLatin1String("profile"))
+        return cmdProfile(parser, positional);
     if (command == QLatin1String("sandbox"))
         return cmdSandbox(parser, positional);
     return usageError(QStringLiteral("unknown command \"%1\".").arg(command));

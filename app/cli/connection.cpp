@@ -1,5 +1,6 @@
 #include "cli/connection.h"
 
+#include "core/profilestore.h"
 #include "secrets/secretstore.h"
 
 #include <QSettings>
@@ -36,7 +37,7 @@ QString marathonSecretKey(const QUrl &url, const QString &user)
     return QStringLiteral("marathon/%1@%2:%3").arg(user, url.host()).arg(url.port(url.scheme() == QLatin1String("https") ? 443 : 80));
 }
 
-MarathonTarget resolveMarathon(const QString &urlOption, ApiError *error)
+MarathonTarget resolveMarathon(const QString &urlOption, ApiError *error, const QString &profileName)
 {
     MarathonTarget target;
     QString text = urlOption;
@@ -44,6 +45,26 @@ MarathonTarget resolveMarathon(const QString &urlOption, ApiError *error)
     if (text.isEmpty()) {
         text = qEnvironmentVariable("PIER_MARATHON_URL");
         target.source = QStringLiteral("PIER_MARATHON_URL");
+    }
+    // A named profile must exist even when --marathon overrides its address: a typo should show.
+    const ProfileStore profiles;
+    Profile profile;
+    if (!profileName.isEmpty() && !profiles.find(profileName, &profile, error))
+        return target;
+    if (text.isEmpty()) {
+        if (profileName.isEmpty() && !profiles.activeName().isEmpty()
+            && !profiles.find(profiles.activeName(), &profile, error))
+            return target;
+        if (!profile.name.isEmpty()) {
+            if (profile.marathonUrl.isEmpty()) {
+                *error = ApiError::local(QStringLiteral("The profile \"%1\" has no Marathon address.").arg(profile.name),
+                                         QStringLiteral("Set one in the profile editor, or pass --marathon URL."));
+                return target;
+            }
+            text = profile.marathonUrl;
+            target.source = QStringLiteral("profile ") + profile.name;
+            target.profile = profile.name;
+        }
     }
     if (text.isEmpty()) {
         text = QSettings().value(QStringLiteral("marathon/url")).toString();
@@ -65,6 +86,34 @@ MarathonTarget resolveMarathon(const QString &urlOption, ApiError *error)
 
     const QString token = qEnvironmentVariable("PIER_MARATHON_TOKEN");
     const QString user = qEnvironmentVariable("PIER_MARATHON_USER");
+    target.config.caFile = qEnvironmentVariable("PIER_MARATHON_CA_FILE");
+    // The profile's credentials only for the profile's own address, never for another one.
+    if (!target.profile.isEmpty() && token.isEmpty() && user.isEmpty()) {
+        if (target.config.caFile.isEmpty())
+            target.config.caFile = profile.caFile;
+        if (profile.auth == Profile::Auth::None)
+            return target;
+        const bool basic = profile.auth == Profile::Auth::Basic;
+        const QString key = Profile::secretKey(profile.name, basic ? Profile::Secret::MarathonPassword
+                                                                   : Profile::Secret::MarathonToken);
+        SecretStore store;
+        const SecretStore::ReadResult r = store.readNow(key);
+        if (r.error.isError()) {
+            *error = r.error;
+            return target;
+        }
+        if (!r.found) {
+            *error = ApiError::local(
+                QStringLiteral("The profile \"%1\" has no Marathon %2 in the keychain.")
+                    .arg(profile.name, basic ? QStringLiteral("password") : QStringLiteral("token")),
+                QStringLiteral("Enter it in the profile editor (Profiles > Edit)."));
+            return target;
+        }
+        target.config.auth = basic ? marathon::MarathonConfig::Auth::Basic : marathon::MarathonConfig::Auth::Token;
+        target.config.username = profile.authUser;
+        (basic ? target.config.password : target.config.token) = r.value;
+        return target;
+    }
     if (!token.isEmpty()) {
         target.config.auth = marathon::MarathonConfig::Auth::Token;
         target.config.token = token;
@@ -89,7 +138,6 @@ MarathonTarget resolveMarathon(const QString &urlOption, ApiError *error)
             target.config.password = r.value;
         }
     }
-    target.config.caFile = qEnvironmentVariable("PIER_MARATHON_CA_FILE");
     return target;
 }
 

@@ -8,16 +8,19 @@
 namespace pier::cli {
 
 // Where Marathon is and how to log in, for the CLI and the GUI alike:
-//   the address from --marathon, else PIER_MARATHON_URL, else the saved setting;
+//   the address from --marathon, else PIER_MARATHON_URL, else the profile (--profile NAME, else
+//   the active profile; its credentials come from the keychain), else the saved setting;
 //   credentials from PIER_MARATHON_USER + PIER_MARATHON_PASSWORD (or the keychain entry
 //   for that user and address), or PIER_MARATHON_TOKEN; a CA file from PIER_MARATHON_CA_FILE.
 // Credentials are never taken from command-line arguments (they would show in `ps`).
 struct MarathonTarget {
     marathon::MarathonConfig config;
-    QString source;  // "--marathon", "PIER_MARATHON_URL", "settings"
+    QString source;  // "--marathon", "PIER_MARATHON_URL", "profile NAME", "settings"
+    QString profile; // the profile that gave the address, if one did
 };
 
-MarathonTarget resolveMarathon(const QString &urlOption, ApiError *error);
+// `profileName` empty: the active profile. A named profile that does not exist is an error.
+MarathonTarget resolveMarathon(const QString &urlOption, ApiError *error, const QString &profileName = {});
 
 // The keychain key for a Marathon password: one per user and address.
 QString marathonSecretKey(const QUrl &url, const QString &user);
