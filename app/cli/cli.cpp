@@ -1,12 +1,14 @@
 #include "cli/cli.h"
 
 #include "cli/connection.h"
+#include "cli/why.h"
 #include "cli/profilecmd.h"
 #include "core/plan.h"
 #include "marathon/appdefinition.h"
 #include "marathon/launchstep.h"
 #include "marathon/marathonclient.h"
 #include "sandbox/marathonserver.h"
+#include "sandbox/mesosserver.h"
 #include "secrets/secretstore.h"
 
 #include <QCommandLineParser>
@@ -32,7 +34,7 @@ using marathon::MarathonReply;
 
 const QStringList kCommands = {QStringLiteral("validate"), QStringLiteral("apps"),    QStringLiteral("tasks"),
                                QStringLiteral("launch"),   QStringLiteral("scale"),   QStringLiteral("restart"),
-                               QStringLiteral("destroy"),  QStringLiteral("sandbox"), QStringLiteral("login"),
+                               QStringLiteral("destroy"),  QStringLiteral("sandbox"), QStringLiteral("login"),   QStringLiteral("why"),
                                QStringLiteral("profile"),  QStringLiteral("help")};
 
 QTextStream &out()
@@ -60,6 +62,8 @@ Commands:
   scale APP_ID N                 set the number of instances
   restart APP_ID                 restart every task of the app
   destroy APP_ID                 remove the app and its tasks
+  why APP_ID [--json]            why a deployment does not progress: the resource, port or
+                                 constraint no agent can meet (with numbers), or failing tasks
   login [--user NAME]            save a Marathon password in the system keychain (read from stdin)
   profile list [--json]          the cluster profiles; * marks the active one
   profile show NAME              one profile's settings (its secrets stay in the keychain)
@@ -68,11 +72,14 @@ Commands:
   profile use NAME               make NAME the active profile
   profile delete NAME            delete a profile and its secrets
   sandbox up [--port P] [--legacy]
-                                 run the sandbox's Marathon on 127.0.0.1 until interrupted
+                                 run the sandbox's Marathon (and its Mesos master API on
+                                 another port) on 127.0.0.1 until interrupted
 
 Options:
   --marathon URL    Marathon's address; else $PIER_MARATHON_URL, else the profile's
   --profile NAME    the cluster profile to use instead of the active one
+  --mesos URL       the Mesos master (for why); else $PIER_MESOS_URL, else Marathon's host
+                    on port 5050
   --timeout SECONDS how long --wait may take (default 300)
   -h, --help        this help;  -v, --version  the version
 
@@ -454,7 +461,17 @@ int cmdSandbox(const QCommandLineParser &parser, const QStringList &args)
               << "\nPick another port with --port, or --port 0 for any free one.\n";
         return 1;
     }
+    // The Mesos master's API over the same cluster: 5050 beside the default 8080, else any free port.
+    sandbox::MesosServer::Options mesosOptions;
+    if (parser.isSet(QStringLiteral("legacy")))
+        mesosOptions.flavor = sandbox::MesosServer::Flavor::Legacy; // as on the 0.7-era clusters
+    sandbox::MesosServer mesos(server.cluster(), mesosOptions);
+    if (!(port == 8080 && mesos.listen(QHostAddress::LocalHost, 5050)) && !mesos.listen(QHostAddress::LocalHost, 0)) {
+        err() << "pier: the sandbox's Mesos master API cannot listen on 127.0.0.1: " << mesos.errorString() << "\n";
+        return 1;
+    }
     out() << "Marathon: " << server.url().toString() << "\n";
+    out() << "Mesos: " << mesos.url().toString() << "\n";
     out() << "Sandbox up. Stop it with Ctrl+C.\n";
     out().flush();
 
@@ -513,6 +530,7 @@ int run(const QStringList &args)
     parser.addOption({QStringLiteral("marathon"), QStringLiteral("Marathon's address."), QStringLiteral("URL")});
     parser.addOption({QStringLiteral("profile"), QStringLiteral("The cluster profile to use."), QStringLiteral("NAME")});
     parser.addOption({QStringLiteral("json"), QStringLiteral("JSON output.")});
+    parser.addOption({QStringLiteral("mesos"), QStringLiteral("The Mesos master's address."), QStringLiteral("URL")});
     parser.addOption({QStringLiteral("force"), QStringLiteral("Override a deployment lock.")});
     parser.addOption({QStringLiteral("wait"), QStringLiteral("Follow the deployment to the end.")});
     parser.addOption({QStringLiteral("timeout"), QStringLiteral("Seconds to wait."), QStringLiteral("SECONDS")});
@@ -543,6 +561,8 @@ int run(const QStringList &args)
         return cmdLaunch(parser, positional);
     if (command == QLatin1String("scale") || command == QLatin1String("restart") || command == QLatin1String("destroy"))
         return cmdAppAction(command, parser, positional);
+    if (command == QLatin1String("why"))
+        return cmdWhy(parser, positional);
     if (command == QLatin1String("login"))
         return cmdLogin(parser);
     if (command == QLatin1String("profile"))
