@@ -4,6 +4,7 @@
 #include "ui/appeditor.h"
 #include "ui/launchcontroller.h"
 #include "ui/mainwindow.h"
+#include "ui/profileswitcher.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -75,6 +76,7 @@ int runGui(int argc, char **argv)
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Pier: from an app definition to a public page on Mesos."));
     parser.addOption({QStringLiteral("marathon"), QStringLiteral("Marathon's address."), QStringLiteral("URL")});
+    parser.addOption({QStringLiteral("profile"), QStringLiteral("The cluster profile to use."), QStringLiteral("NAME")});
     parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("An app definition to open."), QStringLiteral("[FILE]"));
     parser.process(app);
 
@@ -83,14 +85,10 @@ int runGui(int argc, char **argv)
     if (!files.isEmpty())
         window.openFile(files.first());
 
-    pier::ApiError error;
-    const pier::cli::MarathonTarget target = pier::cli::resolveMarathon(parser.value(QStringLiteral("marathon")), &error);
-    std::unique_ptr<pier::marathon::MarathonClient> client;
-    if (!error.isError())
-        client = std::make_unique<pier::marathon::MarathonClient>(target.config);
-    pier::ui::LaunchController controller(&window, client.get());
-    if (error.isError() && error.kind == pier::ApiError::Kind::Local && !error.message.startsWith(QLatin1String("No Marathon address")))
-        window.setConnectionState(QStringLiteral("Marathon"), error.toText(), pier::ui::MainWindow::Tone::Problem);
+    // The cluster: --marathon, PIER_MARATHON_URL, --profile or the active profile; the welcome
+    // page when there is none. Switching profiles re-creates the client and the controller.
+    pier::ui::ProfileSwitcher profiles(&window, parser.value(QStringLiteral("marathon")),
+                                       parser.value(QStringLiteral("profile")));
 
     window.show();
     if (qEnvironmentVariableIsSet("PIER_STARTUP_REPORT"))

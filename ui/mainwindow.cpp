@@ -639,6 +639,7 @@ void MainWindow::setLaunchFinished(bool ok, const QString &message)
     m_launching = false;
     m_launchAction->setEnabled(true);
     showLaunchState(ok ? Tone::Ok : Tone::Problem, message, false);
+    emit launchFinished(ok, message);
 }
 
 bool MainWindow::askForce(const QStringList &deploymentIds)

@@ -77,6 +77,8 @@ public slots:
 signals:
     void launchRequested(const pier::marathon::AppDefinition &definition, bool force);
     void launchCancelRequested();
+    // After setLaunchFinished(): for a desktop notification when the window is in the background.
+    void launchFinished(bool ok, const QString &message);
 
 protected:
     void closeEvent(QCloseEvent *event) override;

@@ -37,6 +37,56 @@ QString marathonSecretKey(const QUrl &url, const QString &user)
     return QStringLiteral("marathon/%1@%2:%3").arg(user, url.host()).arg(url.port(url.scheme() == QLatin1String("https") ? 443 : 80));
 }
 
+namespace {
+
+// The profile's CA file and credentials (from the keychain) onto a target at its address.
+bool applyProfileCredentials(const Profile &profile, MarathonTarget *target, ApiError *error)
+{
+    if (target->config.caFile.isEmpty())
+        target->config.caFile = profile.caFile;
+    if (profile.auth == Profile::Auth::None)
+        return true;
+    const bool basic = profile.auth == Profile::Auth::Basic;
+    const QString key =
+        Profile::secretKey(profile.name, basic ? Profile::Secret::MarathonPassword : Profile::Secret::MarathonToken);
+    SecretStore store;
+    const SecretStore::ReadResult r = store.readNow(key);
+    if (r.error.isError()) {
+        *error = r.error;
+        return false;
+    }
+    if (!r.found) {
+        *error = ApiError::local(QStringLiteral("The profile \"%1\" has no Marathon %2 in the keychain.")
+                                     .arg(profile.name, basic ? QStringLiteral("password") : QStringLiteral("token")),
+                                 QStringLiteral("Enter it in the profile editor (Profiles > Edit)."));
+        return false;
+    }
+    target->config.auth = basic ? marathon::MarathonConfig::Auth::Basic : marathon::MarathonConfig::Auth::Token;
+    target->config.username = profile.authUser;
+    (basic ? target->config.password : target->config.token) = r.value;
+    return true;
+}
+
+} // namespace
+
+MarathonTarget marathonForProfile(const Profile &profile, ApiError *error)
+{
+    MarathonTarget target;
+    target.source = QStringLiteral("profile ") + profile.name;
+    target.profile = profile.name;
+    QString problem;
+    const QUrl url = normalizeMarathonUrl(profile.marathonUrl, &problem);
+    if (!url.isValid()) {
+        *error = ApiError::local(QStringLiteral("The profile \"%1\": %2").arg(profile.name, problem),
+                                 QStringLiteral("Set its Marathon address in the profile editor."));
+        return target;
+    }
+    target.config.urls = {url};
+    target.config.caFile = qEnvironmentVariable("PIER_MARATHON_CA_FILE");
+    applyProfileCredentials(profile, &target, error);
+    return target;
+}
+
 MarathonTarget resolveMarathon(const QString &urlOption, ApiError *error, const QString &profileName)
 {
     MarathonTarget target;
@@ -89,29 +139,7 @@ MarathonTarget resolveMarathon(const QString &urlOption, ApiError *error, const 
     target.config.caFile = qEnvironmentVariable("PIER_MARATHON_CA_FILE");
     // The profile's credentials only for the profile's own address, never for another one.
     if (!target.profile.isEmpty() && token.isEmpty() && user.isEmpty()) {
-        if (target.config.caFile.isEmpty())
-            target.config.caFile = profile.caFile;
-        if (profile.auth == Profile::Auth::None)
-            return target;
-        const bool basic = profile.auth == Profile::Auth::Basic;
-        const QString key = Profile::secretKey(profile.name, basic ? Profile::Secret::MarathonPassword
-                                                                   : Profile::Secret::MarathonToken);
-        SecretStore store;
-        const SecretStore::ReadResult r = store.readNow(key);
-        if (r.error.isError()) {
-            *error = r.error;
-            return target;
-        }
-        if (!r.found) {
-            *error = ApiError::local(
-                QStringLiteral("The profile \"%1\" has no Marathon %2 in the keychain.")
-                    .arg(profile.name, basic ? QStringLiteral("password") : QStringLiteral("token")),
-                QStringLiteral("Enter it in the profile editor (Profiles > Edit)."));
-            return target;
-        }
-        target.config.auth = basic ? marathon::MarathonConfig::Auth::Basic : marathon::MarathonConfig::Auth::Token;
-        target.config.username = profile.authUser;
-        (basic ? target.config.password : target.config.token) = r.value;
+        applyProfileCredentials(profile, &target, error);
         return target;
     }
     if (!token.isEmpty()) {

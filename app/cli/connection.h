@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/apierror.h"
+#include "core/profile.h"
 #include "marathon/marathonclient.h"
 
 #include <QString>
@@ -21,6 +22,10 @@ struct MarathonTarget {
 
 // `profileName` empty: the active profile. A named profile that does not exist is an error.
 MarathonTarget resolveMarathon(const QString &urlOption, ApiError *error, const QString &profileName = {});
+
+// Exactly this profile's Marathon (the environment does not override it): what the window uses
+// when the user picks a profile. Credentials from the keychain.
+MarathonTarget marathonForProfile(const Profile &profile, ApiError *error);
 
 // The keychain key for a Marathon password: one per user and address.
 QString marathonSecretKey(const QUrl &url, const QString &user);
