@@ -1,8 +1,10 @@
 // The window's entry point, called by app/main.cpp when no subcommand is given.
 #include "cli/connection.h"
+#include "marathon/livemodel.h"
 #include "marathon/marathonclient.h"
 #include "ui/appeditor.h"
 #include "ui/launchcontroller.h"
+#include "ui/liveview.h"
 #include "ui/mainwindow.h"
 #include "ui/profileswitcher.h"
 
@@ -10,6 +12,7 @@
 #include <QCommandLineParser>
 #include <QFile>
 #include <QIcon>
+#include <QLabel>
 #include <QMessageBox>
 #include <QTimer>
 #include <functional>
@@ -89,6 +92,25 @@ int runGui(int argc, char **argv)
     // page when there is none. Switching profiles re-creates the client and the controller.
     pier::ui::ProfileSwitcher profiles(&window, parser.value(QStringLiteral("marathon")),
                                        parser.value(QStringLiteral("profile")));
+    // The Live page follows the same Marathon, on the same client (leader, credentials, CA),
+    // and follows a profile switch.
+    std::unique_ptr<pier::marathon::LiveModel> live;
+    const auto followClient = [&window, &live](pier::marathon::MarathonClient *client) {
+        if (!client)
+            return;
+        live = std::make_unique<pier::marathon::LiveModel>(client);
+        window.setPageWidget(pier::ui::MainWindow::Page::Live, new pier::ui::LiveView(live.get()));
+        live->start();
+    };
+    QObject::connect(&profiles, &pier::ui::ProfileSwitcher::clientAboutToChange, &window, [&window, &live] {
+        if (!live)
+            return;
+        window.setPageWidget(pier::ui::MainWindow::Page::Live,
+                             new QLabel(QCoreApplication::translate("guimain", "Connecting…")));
+        live.reset();
+    });
+    QObject::connect(&profiles, &pier::ui::ProfileSwitcher::clientChanged, &window, followClient);
+    followClient(profiles.client());
 
     window.show();
     if (qEnvironmentVariableIsSet("PIER_STARTUP_REPORT"))

@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include "cli/connection.h"
+#include "cli/watch.h"
 #include "cli/why.h"
 #include "cli/profilecmd.h"
 #include "core/plan.h"
@@ -35,6 +36,7 @@ using marathon::MarathonReply;
 const QStringList kCommands = {QStringLiteral("validate"), QStringLiteral("apps"),    QStringLiteral("tasks"),
                                QStringLiteral("launch"),   QStringLiteral("scale"),   QStringLiteral("restart"),
                                QStringLiteral("destroy"),  QStringLiteral("sandbox"), QStringLiteral("login"),   QStringLiteral("why"),
+                               QStringLiteral("watch"),
                                QStringLiteral("profile"),  QStringLiteral("help")};
 
 QTextStream &out()
@@ -64,6 +66,8 @@ Commands:
   destroy APP_ID                 remove the app and its tasks
   why APP_ID [--json]            why a deployment does not progress: the resource, port or
                                  constraint no agent can meet (with numbers), or failing tasks
+  watch [APP_ID]                 print one line per task change (time, app, task, old → new state,
+                                 health) until Ctrl+C; follows the event stream, or polls
   login [--user NAME]            save a Marathon password in the system keychain (read from stdin)
   profile list [--json]          the cluster profiles; * marks the active one
   profile show NAME              one profile's settings (its secrets stay in the keychain)
@@ -563,6 +567,14 @@ int run(const QStringList &args)
         return cmdAppAction(command, parser, positional);
     if (command == QLatin1String("why"))
         return cmdWhy(parser, positional);
+    if (command == QLatin1String("watch")) {
+        if (positional.size() > 1)
+            return usageError(QStringLiteral("watch takes at most one APP_ID."));
+        Session s = connect(parser);
+        if (s.error.isError())
+            return reportError(s.error);
+        return runWatch(s.client.get(), positional.value(0), out(), err());
+    }
     if (command == QLatin1String("login"))
         return cmdLogin(parser);
     if (command == QLatin1String("profile"))

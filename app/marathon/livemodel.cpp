@@ -465,7 +465,7 @@ void LiveModel::updateMode()
     }
     if (mode != m_mode) {
         m_mode = mode;
-        qCInfo(lcMarathon) << "live model:" << mode;
+        qCDebug(lcMarathon) << "live model:" << mode;
     }
     emit statusChanged();
 }
