@@ -12,9 +12,11 @@
 #include <QCommandLineParser>
 #include <QFile>
 #include <QIcon>
+#include <QLocale>
 #include <QLabel>
 #include <QMessageBox>
 #include <QTimer>
+#include <QTranslator>
 #include <functional>
 #include <cstdio>
 
@@ -75,6 +77,10 @@ int runGui(int argc, char **argv)
     QApplication::setApplicationVersion(QStringLiteral(PIER_VERSION));
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/pier/icons/pier.svg")));
     QApplication::setDesktopFileName(QStringLiteral("pier"));
+    // The window's strings in the user's language, when Pier has a translation for it.
+    QTranslator translator;
+    if (translator.load(QLocale(), QStringLiteral("pier"), QStringLiteral("_"), QStringLiteral(":/pier/i18n")))
+        QApplication::installTranslator(&translator);
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Pier: from an app definition to a public page on Mesos."));
