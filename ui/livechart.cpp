@@ -87,7 +87,9 @@ void LiveChart::paintEvent(QPaintEvent *)
     if (m_samples.isEmpty())
         return;
     const QDateTime end = m_samples.last().time;
-    const qint64 windowMs = qint64(m_windowSeconds) * 1000;
+    // The time axis grows with the history up to the window, so a fresh chart is not a dot.
+    const qint64 windowMs = std::clamp<qint64>(m_samples.first().time.msecsTo(end), 60000,
+                                               qint64(m_windowSeconds) * 1000);
     auto pointOf = [&](const Sample &s, int value) {
         const qint64 age = s.time.msecsTo(end);
         const double fx = 1.0 - double(age) / double(windowMs);

@@ -62,7 +62,7 @@ public:
             };
             seg(healthy, okColor(pal));
             seg(unhealthy, errorColor(pal));
-            seg(std::max(0, running - healthy - unhealthy), pal.color(QPalette::Highlight));
+            seg(std::max(0, running - healthy - unhealthy), pal.color(QPalette::Dark));
             p->restore();
         }
         p->save();
@@ -182,7 +182,7 @@ void LiveView::buildUi()
     m_filter->setObjectName(QStringLiteral("liveFilter"));
     m_filter->setPlaceholderText(tr("Filter apps (id contains…)"));
     m_filter->setClearButtonEnabled(true);
-    m_filter->setMaximumWidth(280);
+    m_filter->setMinimumWidth(240);
     m_refresh = new QPushButton(tr("&Refresh"));
     m_refresh->setObjectName(QStringLiteral("liveRefresh"));
     m_refresh->setToolTip(tr("The view stays live by itself; this fetches everything again now."));
@@ -513,7 +513,8 @@ void LiveView::refreshTasks()
     m_tasks->resizeColumnToContents(1);
     m_tasks->resizeColumnToContents(2);
     m_tasks->setColumnWidth(0, 300);
-    m_tasks->setColumnWidth(3, 190);
+    m_tasks->setColumnWidth(3, 230);
+    m_tasks->resizeColumnToContents(4);
     m_tasks->setUpdatesEnabled(true);
 
     // Why the last task failed, and whether Marathon waits before the next launch.

@@ -142,6 +142,13 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(tasks->item(0, 1)->text(), QStringLiteral("Running"), 3000);
         auto *link = qobject_cast<QLabel *>(tasks->cellWidget(0, 3));
         QVERIFY(link);
+        // PIER_SCREENSHOT_DIR=...: a picture of the page as a user sees it, for the docs.
+        if (qEnvironmentVariableIsSet("PIER_SCREENSHOT_DIR")) {
+            tasks->selectRow(0);
+            QTest::qWait(2500); // let the chart gather a few samples
+            m_view->grab().save(qEnvironmentVariable("PIER_SCREENSHOT_DIR") +
+                                QStringLiteral("/live.png"));
+        }
         const MarathonTask first = m_model->app(QStringLiteral("/web")).tasks.first();
         QVERIFY2(
             link->text().contains(
