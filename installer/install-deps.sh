@@ -13,6 +13,8 @@ packages=(
     libqt6svg6 fonts-dejavu-core gnome-keyring dbus dbus-x11
     # test: a display for GUI checks, openssl for TLS tests, the sandbox's real parts
     xvfb xauth openssl curl iproute2 iptables openssh-server openssh-client haproxy nginx-light
+    # the sandbox nodes run real sudo for their jclouds user (configured inside the nodes only)
+    sudo
     # package: build the .deb, lint it, validate the desktop files, install it into a Debian 12 tree
     dpkg-dev fakeroot file lintian debootstrap appstream desktop-file-utils man-db bsdextrautils
 )

@@ -4,6 +4,7 @@
 #include "cli/watch.h"
 #include "cli/why.h"
 #include "cli/profilecmd.h"
+#include "cli/sandboxnet.h"
 #include "core/plan.h"
 #include "marathon/appdefinition.h"
 #include "marathon/launchstep.h"
@@ -78,6 +79,12 @@ Commands:
   sandbox up [--port P] [--legacy]
                                  run the sandbox's Marathon (and its Mesos master API on
                                  another port) on 127.0.0.1 until interrupted
+  sandbox net up [--nodes N] [--preset P] [--backend nft|legacy] [--json]
+                                 (root) the sandbox's network: N nodes (default 4) in namespaces
+                                 behind a GCE-like router, iptables preset mesosphere, reject, ufw
+                                 or open, sshd with user jclouds on every node
+  sandbox net status [--json]    the sandbox network's nodes, addresses and SSH key
+  sandbox net down               stop it and remove everything it made
 
 Options:
   --marathon URL    Marathon's address; else $PIER_MARATHON_URL, else the profile's
@@ -448,8 +455,10 @@ int cmdLogin(const QCommandLineParser &parser)
 
 int cmdSandbox(const QCommandLineParser &parser, const QStringList &args)
 {
+    if (args.value(0) == QLatin1String("net"))
+        return cmdSandboxNet(parser, args.mid(1));
     if (args.value(0) != QLatin1String("up"))
-        return usageError(QStringLiteral("sandbox knows one action: up."));
+        return usageError(QStringLiteral("sandbox knows: up, net up|status|down."));
     bool ok = true;
     const int port = parser.isSet(QStringLiteral("port")) ? parser.value(QStringLiteral("port")).toInt(&ok) : 8080;
     if (!ok || port < 0 || port > 65535)
@@ -540,6 +549,9 @@ int run(const QStringList &args)
     parser.addOption({QStringLiteral("timeout"), QStringLiteral("Seconds to wait."), QStringLiteral("SECONDS")});
     parser.addOption({QStringLiteral("port"), QStringLiteral("Port for the sandbox."), QStringLiteral("PORT")});
     parser.addOption({QStringLiteral("legacy"), QStringLiteral("Sandbox behaves as Marathon 0.7.")});
+    parser.addOption({QStringLiteral("nodes"), QStringLiteral("Sandbox network nodes."), QStringLiteral("N")});
+    parser.addOption({QStringLiteral("preset"), QStringLiteral("Sandbox nodes' iptables preset."), QStringLiteral("P")});
+    parser.addOption({QStringLiteral("backend"), QStringLiteral("Sandbox nodes' iptables back end."), QStringLiteral("B")});
     parser.addOption({QStringLiteral("user"), QStringLiteral("Marathon user name."), QStringLiteral("NAME")});
     if (!parser.parse(args))
         return usageError(parser.errorText());

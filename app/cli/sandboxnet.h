@@ -1,0 +1,13 @@
+#pragma once
+
+#include <QCommandLineParser>
+#include <QStringList>
+
+namespace pier::cli {
+
+// `pier sandbox net up|status|down`: the sandbox's network of namespaces (app/sandbox/cluster.h).
+// ARGS are the words after "net". The sandbox id comes from $PIER_SANDBOX_ID (default "pier"), its
+// state directory from $PIER_SANDBOX_DIR.
+int cmdSandboxNet(const QCommandLineParser &parser, const QStringList &args);
+
+} // namespace pier::cli

@@ -1,0 +1,313 @@
+#include "sandbox/nodessh.h"
+
+#include "sandbox/netns.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QProcess>
+#include <QSaveFile>
+
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace pier::sandbox {
+
+namespace {
+
+QString sysError(const QString &what)
+{
+    return QStringLiteral("%1: %2").arg(what, QString::fromLocal8Bit(std::strerror(errno)));
+}
+
+bool writeFile(const QString &path, const QByteArray &data, QFile::Permissions perms,
+               QString *error)
+{
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QSaveFile f(path);
+    if (!f.open(QIODevice::WriteOnly) || f.write(data) != data.size() || !f.commit()) {
+        *error = QStringLiteral("cannot write %1: %2").arg(path, f.errorString());
+        return false;
+    }
+    QFile::setPermissions(path, perms);
+    return true;
+}
+
+QByteArray readFile(const QString &path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+// The first id from 2000 up that no account or group on the host uses, so the node's jclouds
+// cannot be mistaken for a host account in file ownership.
+uint freeId(const QByteArray &passwd, const QByteArray &group)
+{
+    QSet<uint> used;
+    for (const QByteArray &db : {passwd, group}) {
+        for (const QByteArray &line : db.split('\n')) {
+            const QList<QByteArray> f = line.split(':');
+            if (f.size() > 2)
+                used.insert(f.at(2).toUInt());
+        }
+    }
+    uint id = 2000;
+    while (used.contains(id))
+        ++id;
+    return id;
+}
+
+QByteArray withLine(QByteArray db, const QByteArray &line)
+{
+    if (!db.isEmpty() && !db.endsWith('\n'))
+        db += '\n';
+    return db + line + '\n';
+}
+
+bool copyOwnership(const QString &from, const QString &to)
+{
+    struct stat st {};
+    if (::stat(QFile::encodeName(from).constData(), &st) != 0)
+        return true;
+    return ::chown(QFile::encodeName(to).constData(), st.st_uid, st.st_gid) == 0 &&
+           ::chmod(QFile::encodeName(to).constData(), st.st_mode & 07777) == 0;
+}
+
+} // namespace
+
+bool generateSshKey(const QString &path, const QString &comment, QString *error)
+{
+    QFile::remove(path);
+    QFile::remove(path + QStringLiteral(".pub"));
+    const ProcessResult r = runProcess(findProgram(QStringLiteral("ssh-keygen")),
+                                       {QStringLiteral("-q"), QStringLiteral("-t"),
+                                        QStringLiteral("ed25519"), QStringLiteral("-N"), QString(),
+                                        QStringLiteral("-C"), comment, QStringLiteral("-f"), path});
+    if (!r.ok()) {
+        *error = r.errorText() + QStringLiteral(" (is openssh-client installed?)");
+        return false;
+    }
+    return true;
+}
+
+QByteArray nodeHostPublicKey(const NodeFiles &node)
+{
+    const QList<QByteArray> f =
+        readFile(node.hostKey() + QStringLiteral(".pub")).trimmed().split(' ');
+    return f.size() >= 2 ? f.at(0) + ' ' + f.at(1) : QByteArray();
+}
+
+bool prepareNodeFiles(const NodeFiles &node, const QByteArray &authorizedKey,
+                      IptablesBackend backend, const QByteArray &rules, QString *error)
+{
+    const QString etc = node.etcUpper();
+    if (!QDir().mkpath(etc) || !QDir().mkpath(node.etcWork())) {
+        *error = QStringLiteral("cannot create %1").arg(etc);
+        return false;
+    }
+    const QByteArray passwd = readFile(QStringLiteral("/etc/passwd"));
+    const QByteArray group = readFile(QStringLiteral("/etc/group"));
+    const uint id = freeId(passwd, group);
+    const QByteArray user = kSshUser;
+    const QByteArray ids = QByteArray::number(id);
+    struct Db {
+        const char *name;
+        QByteArray line;
+    };
+    // "*" (not "!") in shadow: no password, yet not locked, so key logins work with UsePAM no.
+    const Db dbs[] = {
+        {"passwd", user + ":x:" + ids + ':' + ids + "::/home/" + user + ":/bin/bash"},
+        {"group", user + ":x:" + ids + ':'},
+        {"shadow", user + ":*:19000:0:99999:7:::"},
+        {"gshadow", user + ":!::"},
+    };
+    for (const Db &db : dbs) {
+        const QString host = QStringLiteral("/etc/") + QLatin1String(db.name);
+        const QString mine = etc + QLatin1Char('/') + QLatin1String(db.name);
+        if (!QFileInfo::exists(host) && QLatin1String(db.name) == QLatin1String("gshadow"))
+            continue;
+        if (!writeFile(mine, withLine(readFile(host), db.line),
+                       QFile::ReadOwner | QFile::WriteOwner, error))
+            return false;
+        copyOwnership(host, mine);
+    }
+    // As cloud images do for their default user.
+    if (!writeFile(etc + QStringLiteral("/sudoers.d/90-cloud-init-users"),
+                   "# Created by the Pier sandbox, as cloud-init does on the real images\n" + user +
+                       " ALL=(ALL) NOPASSWD:ALL\n",
+                   QFile::ReadOwner | QFile::ReadGroup, error))
+        return false;
+    // The files node tools write: iptables-persistent's rules, RHEL's, haproxy's.
+    if (!writeFile(etc + QStringLiteral("/iptables/rules.v4"), rules,
+                   QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup | QFile::ReadOther,
+                   error))
+        return false;
+    QDir().mkpath(etc + QStringLiteral("/sysconfig"));
+    QDir().mkpath(etc + QStringLiteral("/haproxy"));
+    // `iptables` on the node is its back end's, as update-alternatives would set it.
+    QDir().mkpath(etc + QStringLiteral("/alternatives"));
+    for (const QString &tool : {QStringLiteral("iptables"), QStringLiteral("iptables-save"),
+                                QStringLiteral("iptables-restore")}) {
+        const QString link = etc + QStringLiteral("/alternatives/") + tool;
+        QFile::remove(link);
+        if (!QFile::link(iptablesTool(backend, tool), link)) {
+            *error = QStringLiteral("cannot link %1").arg(link);
+            return false;
+        }
+    }
+
+    // Home with the authorized key; sshd's StrictModes wants it owned by the user.
+    const QString home = node.home() + QStringLiteral("/") + QLatin1String(kSshUser);
+    const QString sshDir = home + QStringLiteral("/.ssh");
+    if (!writeFile(sshDir + QStringLiteral("/authorized_keys"), authorizedKey,
+                   QFile::ReadOwner | QFile::WriteOwner, error))
+        return false;
+    for (const QString &p : {home, sshDir, sshDir + QStringLiteral("/authorized_keys")}) {
+        if (::chown(QFile::encodeName(p).constData(), id, id) != 0) {
+            *error = sysError(QStringLiteral("chown ") + p);
+            return false;
+        }
+    }
+    QFile::setPermissions(home, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    QFile::setPermissions(sshDir, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+
+    if (!generateSshKey(node.hostKey(), QStringLiteral("root@") + node.name, error))
+        return false;
+    const QString config =
+        QStringLiteral(
+            "# sshd of sandbox node %1 (its own config; the host's sshd is never touched)\n"
+            "Port 22\n"
+            "ListenAddress 0.0.0.0\n"
+            "HostKey %2\n"
+            "PidFile %3/sshd.pid\n"
+            "AuthorizedKeysFile .ssh/authorized_keys\n"
+            "PubkeyAuthentication yes\n"
+            "PasswordAuthentication no\n"
+            "KbdInteractiveAuthentication no\n"
+            "PermitRootLogin no\n"
+            "AllowUsers %4\n"
+            "UsePAM no\n"
+            "StrictModes yes\n"
+            "PrintMotd no\n"
+            "MaxStartups 100:30:200\n"
+            "Subsystem sftp internal-sftp\n")
+            .arg(node.name, node.hostKey(), node.dir, QLatin1String(kSshUser));
+    return writeFile(node.sshdConfig(), config.toUtf8(), QFile::ReadOwner | QFile::WriteOwner,
+                     error);
+}
+
+bool createNodeMountNamespace(const NodeFiles &node, QString *error)
+{
+    QFile touch(node.mntnsFile);
+    if (!touch.open(QIODevice::WriteOnly)) {
+        *error = QStringLiteral("cannot create %1: %2").arg(node.mntnsFile, touch.errorString());
+        return false;
+    }
+    touch.close();
+
+    std::mutex m;
+    std::condition_variable cv;
+    bool ready = false, bound = false, ok = false;
+    pid_t tid = 0;
+    QString err;
+    std::thread t([&] {
+        auto fail = [&](const QString &what) {
+            err = sysError(what);
+            std::lock_guard<std::mutex> lock(m);
+            ready = true;
+            cv.notify_all();
+        };
+        if (::unshare(CLONE_NEWNS) != 0)
+            return fail(QStringLiteral("unshare(CLONE_NEWNS)"));
+        if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+            return fail(QStringLiteral("make / private"));
+        // Drop the copies of other namespaces' bind mounts: they would keep those alive.
+        ::umount2("/run/netns", MNT_DETACH);
+        ::umount2(QFile::encodeName(QFileInfo(node.mntnsFile).absolutePath()).constData(),
+                  MNT_DETACH);
+        const QByteArray stateDir = QFile::encodeName(node.stateDir);
+        const int stateFd = ::open(stateDir.constData(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (stateFd < 0)
+            return fail(QStringLiteral("open ") + node.stateDir);
+        const QByteArray overlayOpts =
+            "lowerdir=/etc,upperdir=" + QFile::encodeName(node.etcUpper()) +
+            ",workdir=" + QFile::encodeName(node.etcWork());
+        if (::mount("overlay", "/etc", "overlay", 0, overlayOpts.constData()) != 0)
+            return fail(QStringLiteral("mount an overlay on /etc"));
+        if (::mount(QFile::encodeName(node.home()).constData(), "/home", nullptr, MS_BIND,
+                    nullptr) != 0)
+            return fail(QStringLiteral("bind /home"));
+        if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
+            return fail(QStringLiteral("mount /tmp"));
+        if (::mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0)
+            return fail(QStringLiteral("mount /run"));
+        ::mkdir("/run/sshd", 0755); // sshd's privilege separation directory
+        ::mkdir("/run/lock", 01777);
+        if (stateDir.startsWith("/run/")) {
+            // The state dir was under the /run we just covered: show it again, as sshd reads its
+            // config and keys there.
+            QDir().mkpath(node.stateDir);
+            const QByteArray src = "/proc/self/fd/" + QByteArray::number(stateFd);
+            if (::mount(src.constData(), stateDir.constData(), nullptr, MS_BIND, nullptr) != 0)
+                return fail(QStringLiteral("bind the state dir"));
+        }
+        ::close(stateFd);
+        std::unique_lock<std::mutex> lock(m);
+        tid = pid_t(::syscall(SYS_gettid));
+        ok = true;
+        ready = true;
+        cv.notify_all();
+        // Stay until the caller has bound our namespace, or it would vanish with this thread.
+        cv.wait(lock, [&] { return bound; });
+    });
+    {
+        std::unique_lock<std::mutex> lock(m);
+        cv.wait(lock, [&] { return ready; });
+        if (ok) {
+            const QByteArray src = "/proc/" + QByteArray::number(::getpid()) + "/task/" +
+                                   QByteArray::number(tid) + "/ns/mnt";
+            if (::mount(src.constData(), QFile::encodeName(node.mntnsFile).constData(), nullptr,
+                        MS_BIND, nullptr) != 0) {
+                err = sysError(QStringLiteral("bind the mount namespace at ") + node.mntnsFile);
+                ok = false;
+            }
+        }
+        bound = true;
+        cv.notify_all();
+    }
+    t.join();
+    if (!ok)
+        *error = QStringLiteral("node %1: %2").arg(node.name, err);
+    return ok;
+}
+
+qint64 startNodeSshd(const QString &netns, const NodeFiles &node, QString *error)
+{
+    QProcess p;
+    p.setProgram(findProgram(QStringLiteral("nsenter")));
+    // sshd re-executes itself and so wants its absolute path.
+    p.setArguments(nsenterArgs(
+        netns, node.mntnsFile, findProgram(QStringLiteral("sshd")),
+        {QStringLiteral("-D"), QStringLiteral("-e"), QStringLiteral("-f"), node.sshdConfig()}));
+    p.setStandardInputFile(QProcess::nullDevice());
+    p.setStandardOutputFile(node.sshdLog(), QIODevice::Append);
+    p.setStandardErrorFile(node.sshdLog(), QIODevice::Append);
+    qint64 pid = -1;
+    if (!p.startDetached(&pid)) {
+        *error = QStringLiteral("cannot start sshd for %1: %2").arg(node.name, p.errorString());
+        return -1;
+    }
+    return pid;
+}
+
+} // namespace pier::sandbox
