@@ -34,8 +34,7 @@ void LaunchController::refreshConnection()
     if (!m_window)
         return;
     if (!m_client) {
-        m_window->setConnectionState(tr("No Marathon"),
-                                     tr("start Pier with --marathon URL or set PIER_MARATHON_URL"),
+        m_window->setConnectionState({}, tr("none yet; pick or create a cluster profile in the Profiles menu"),
                                      MainWindow::Tone::Problem);
         return;
     }

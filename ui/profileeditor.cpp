@@ -209,10 +209,11 @@ ProfileEditor::ProfileEditor(const Profile &p, const QString &originalName, QWid
     m_rule->setText(p.forwardingRuleName);
     m_firewall->setText(p.firewallRuleName);
     m_tag->setText(p.networkTag);
-    if (!originalName.isEmpty()) {
-        // Secrets are never read back into the form: an empty field keeps the keychain's.
-        for (QLineEdit *secret : {m_password, m_sshPassphrase})
-            secret->setPlaceholderText(tr("unchanged (kept in the keychain)"));
+    // Secrets are never read back into the form: an empty field keeps the keychain's.
+    for (QLineEdit *secret : {m_password, m_sshPassphrase}) {
+        secret->setPlaceholderText(originalName.isEmpty()
+                                       ? tr("kept in the system keychain, never in a file")
+                                       : tr("unchanged (kept in the system keychain)"));
     }
     updateAuthFields();
     m_name->setFocus();
@@ -357,6 +358,10 @@ bool ProfileEditor::save()
 
 void ProfileEditor::testConnection()
 {
+    // The button stays enabled while a test runs (disabling it would throw the keyboard focus
+    // to the next field); a second click simply waits for the first answer.
+    if (m_test->property("busy").toBool())
+        return;
     const Profile p = profile();
     QString problem;
     const QUrl url = cli::normalizeMarathonUrl(p.marathonUrl, &problem);
@@ -383,12 +388,12 @@ void ProfileEditor::testConnection()
         (p.auth == Profile::Auth::Token ? config.token : config.password) = secret;
     }
     m_client = std::make_unique<marathon::MarathonClient>(config);
-    m_test->setEnabled(false);
+    m_test->setProperty("busy", true);
     m_testResult->setText(tr("Asking %1\u2026").arg(url.toString()));
     marathon::MarathonReply *reply = m_client->info();
     connect(reply, &marathon::MarathonReply::finished, this, [this, reply] {
         reply->deleteLater();
-        m_test->setEnabled(true);
+        m_test->setProperty("busy", false);
         if (reply->error()) {
             m_testResult->setText(tr("\u2717 %1").arg(reply->error().toText()));
             emit testFinished(false);

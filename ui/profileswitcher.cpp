@@ -20,6 +20,7 @@
 #include <QStatusBar>
 #include <QSystemTrayIcon>
 #include <QTimer>
+#include <QToolBar>
 
 namespace pier::ui {
 
@@ -171,6 +172,10 @@ void ProfileSwitcher::showWelcome()
     connect(m_welcome, &Welcome::createProfileRequested, this, [this] { createProfile(); });
     m_mainWidget = m_window->takeCentralWidget();
     m_window->setCentralWidget(m_welcome);
+    // The editor's tools make no sense before there is a cluster; they come back with it.
+    for (QToolBar *bar : m_window->findChildren<QToolBar *>(QString(), Qt::FindDirectChildrenOnly))
+        bar->setVisible(false);
+    m_welcome->setFocus();
 }
 
 void ProfileSwitcher::hideWelcome()
@@ -183,6 +188,8 @@ void ProfileSwitcher::hideWelcome()
     m_window->setCentralWidget(m_mainWidget);
     m_mainWidget->show();
     m_mainWidget = nullptr;
+    for (QToolBar *bar : m_window->findChildren<QToolBar *>(QString(), Qt::FindDirectChildrenOnly))
+        bar->setVisible(true);
 }
 
 bool ProfileSwitcher::createProfile()

@@ -24,6 +24,16 @@ class TestProfileGui : public QObject {
     Q_OBJECT
     QTemporaryDir m_config;
 
+    // PIER_SCREENSHOT_DIR set: saves what the user sees (resources/screenshots come from here).
+    static void screenshot(QWidget *w, const QString &name)
+    {
+        const QString dir = qEnvironmentVariable("PIER_SCREENSHOT_DIR");
+        if (dir.isEmpty())
+            return;
+        QTest::qWait(300); // let the window settle (fonts, layout) before the picture only
+        QVERIFY(w->grab().save(dir + QLatin1Char('/') + name));
+    }
+
     static QString statusText(ui::MainWindow &w)
     {
         auto *label = w.findChild<QLabel *>(QStringLiteral("connectionLabel"));
@@ -62,6 +72,8 @@ private slots:
         QCOMPARE(profiles.welcome(), welcome);
         QVERIFY(welcome->findChild<QPushButton *>(QStringLiteral("createProfile")));
         QVERIFY(!profiles.client());
+        window.resize(960, 640);
+        screenshot(&window, QStringLiteral("welcome.png"));
 
         auto *start = welcome->findChild<QPushButton *>(QStringLiteral("startSandbox"));
         QVERIFY(start);
@@ -141,6 +153,12 @@ private slots:
         editor.findChild<QLineEdit *>(QStringLiteral("marathonUrl"))->setText(a.url().toString());
         editor.findChild<QLineEdit *>(QStringLiteral("sshUser"))
             ->setText(QStringLiteral("jclouds"));
+        editor.findChild<QLineEdit *>(QStringLiteral("mesosUrl"))
+            ->setText(QStringLiteral("http://10.240.0.2:5050"));
+        editor.findChild<QLineEdit *>(QStringLiteral("sshKeyFile"))
+            ->setText(QStringLiteral("~/.ssh/id_ed25519"));
+        editor.findChild<QLineEdit *>(QStringLiteral("vpnConfigFile"))
+            ->setText(QStringLiteral("~/cluster.ovpn"));
         QSignalSpy tested(&editor, &ui::ProfileEditor::testFinished);
         QTest::mouseClick(editor.findChild<QPushButton *>(QStringLiteral("testConnection")),
                           Qt::LeftButton);
@@ -148,6 +166,11 @@ private slots:
         QCOMPARE(tested.at(0).at(0).toBool(), true);
         QVERIFY2(editor.testResult().contains(QLatin1String("Connected")),
                  qPrintable(editor.testResult()));
+        editor.findChild<QComboBox *>(QStringLiteral("auth"))->setCurrentIndex(1);
+        editor.findChild<QLineEdit *>(QStringLiteral("authUser"))->setText(QStringLiteral("ops"));
+        editor.show();
+        editor.findChild<QLineEdit *>(QStringLiteral("name"))->setFocus();
+        screenshot(&editor, QStringLiteral("profile-editor.png"));
         QVERIFY(editor.save());
         Profile saved;
         QVERIFY(ProfileStore().find(QStringLiteral("lab"), &saved));
