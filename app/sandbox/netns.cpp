@@ -324,18 +324,41 @@ QString findProgram(const QString &name)
     return inPath.isEmpty() ? name : inPath;
 }
 
+namespace {
+
+QByteArray readProc(const char *path)
+{
+    QFile f(QString::fromLatin1(path));
+    return f.open(QIODevice::ReadOnly) ? f.readAll().trimmed() : QByteArray();
+}
+
+} // namespace
+
 bool haveNamespacePrivileges(QString *why)
 {
     if (::geteuid() == 0)
         return true;
     if (why) {
-        *why = QStringLiteral("the sandbox's network needs root: it creates network and mount "
-                              "namespaces, veth pairs and "
-                              "iptables rules. Run it as root (sudo). Running it without root "
-                              "through unprivileged user "
-                              "namespaces is not built yet; that path will need them enabled "
-                              "(sysctl kernel.unprivileged_userns_clone=1 on Debian, "
-                              "kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu 24.04).");
+        // Say what this machine allows, so the user knows which switch matters here.
+        QString userns;
+        if (readProc("/proc/sys/kernel/unprivileged_userns_clone") == "0")
+            userns = QStringLiteral("they are switched off here (enable with: sysctl "
+                                    "kernel.unprivileged_userns_clone=1)");
+        else if (readProc("/proc/sys/user/max_user_namespaces") == "0")
+            userns = QStringLiteral(
+                "they are switched off here (enable with: sysctl user.max_user_namespaces=15000)");
+        else if (readProc("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1")
+            userns = QStringLiteral("AppArmor restricts them here (sysctl "
+                                    "kernel.apparmor_restrict_unprivileged_userns=0)");
+        else
+            userns = QStringLiteral("this kernel allows them, but Pier does not use them yet");
+        *why =
+            QStringLiteral(
+                "the sandbox's network needs root: it creates network and mount namespaces, veth "
+                "pairs "
+                "and iptables rules, and runs OpenSSH's sshd on every node. Run it as root (sudo). "
+                "Unprivileged user namespaces would do without root: %1.")
+                .arg(userns);
     }
     return false;
 }

@@ -39,13 +39,14 @@ private slots:
     void nodeFilesAreTheNodes();
     void upTwiceSaysAlreadyUp();
     void cliStatusAndUpTwice();
+    void withoutRootSaysWhy();
     void downLeavesNothing();
     void crashedRunIsCleanedByDown();
     void cleanupTestCase();
 
 private:
     ProbeResult probe(const QString &netns, const QString &address, quint16 port,
-                      int timeoutMs = 1000)
+                      int timeoutMs = 5000)
     {
         QString error;
         const ProbeResult r = probeTcp(netns, QHostAddress(address), port, timeoutMs, &error);
@@ -183,7 +184,7 @@ void TestCluster::vpcFirewallDefaults()
     for (const ClusterNode &n : std::as_const(m_status.nodes))
         results.push_back(std::async(std::launch::async, [=] {
             return probeTcp(netns, QHostAddress(external ? n.externalAddress : n.address),
-                            quint16(port), 1000);
+                            quint16(port), expected == ProbeResult::TimedOut ? 1000 : 5000);
         }));
     for (int i = 0; i < m_status.nodes.size(); ++i) {
         const ProbeResult r = results[size_t(i)].get();
@@ -242,7 +243,8 @@ void TestCluster::tutorialFixOpensOneNode()
     QVERIFY2(error.contains(QLatin1String("already exists")), qPrintable(error));
     const ClusterNode &agent1 = m_status.nodes.at(1);
     const ClusterNode &agent2 = m_status.nodes.at(2);
-    QCOMPARE(probe(m_status.internetNetns, agent1.externalAddress, 80), ProbeResult::TimedOut);
+    QCOMPARE(probe(m_status.internetNetns, agent1.externalAddress, 80, 1000),
+             ProbeResult::TimedOut);
 
     // ...until its two iptables rules are added on the node, over SSH with sudo.
     const SshResult r = ssh(m_status, m_status.internetNetns, agent1.externalAddress,
@@ -252,7 +254,8 @@ void TestCluster::tutorialFixOpensOneNode()
                                             "-m state --state ESTABLISHED -j ACCEPT")});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     QCOMPARE(probe(m_status.internetNetns, agent1.externalAddress, 80), ProbeResult::Connected);
-    QCOMPARE(probe(m_status.internetNetns, agent2.externalAddress, 80), ProbeResult::TimedOut);
+    QCOMPARE(probe(m_status.internetNetns, agent2.externalAddress, 80, 1000),
+             ProbeResult::TimedOut);
 
     // A rule for tagged nodes only reaches those.
     FirewallRule tagged;
@@ -261,7 +264,8 @@ void TestCluster::tutorialFixOpensOneNode()
     tagged.targetTags = {QStringLiteral("mesos-master")};
     QVERIFY2(m_cluster->addAllowRule(tagged, &error), qPrintable(error));
     QVERIFY2(m_cluster->removeAllowRule(QStringLiteral("allow-http"), &error), qPrintable(error));
-    QCOMPARE(probe(m_status.internetNetns, agent1.externalAddress, 80), ProbeResult::TimedOut);
+    QCOMPARE(probe(m_status.internetNetns, agent1.externalAddress, 80, 1000),
+             ProbeResult::TimedOut);
     QVERIFY(!m_cluster->removeAllowRule(QStringLiteral("allow-http"), &error));
     const QByteArray chain =
         runInNamespace(m_status.routerNetns, findProgram(QStringLiteral("iptables")),
@@ -339,6 +343,32 @@ void TestCluster::cliStatusAndUpTwice()
     QCOMPARE(p.exitCode(), 0);
     QVERIFY2(p.readAllStandardOutput().contains("is already up"),
              "up twice does not say it is already up");
+}
+
+void TestCluster::withoutRootSaysWhy()
+{
+    const QString setpriv = findProgram(QStringLiteral("setpriv"));
+    if (!QFileInfo(QStringLiteral(PIER_BINARY)).isExecutable() ||
+        !QFileInfo(setpriv).isExecutable())
+        QSKIP("needs the pier binary and setpriv");
+    // As "nobody": the command refuses with the reason and what to enable, and touches nothing.
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("HOME"), QStringLiteral("/tmp"));
+    env.insert(QStringLiteral("PIER_SANDBOX_ID"), m_cluster->id() + QStringLiteral("x"));
+    env.remove(QStringLiteral("XDG_RUNTIME_DIR"));
+    p.setProcessEnvironment(env);
+    p.start(setpriv, {QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"),
+                      QStringLiteral("--clear-groups"), QStringLiteral(PIER_BINARY),
+                      QStringLiteral("sandbox"), QStringLiteral("net"), QStringLiteral("up")});
+    QVERIFY(p.waitForFinished(30000));
+    const QByteArray err = p.readAllStandardError();
+    if (err.contains("Permission denied") && !err.contains("needs root"))
+        QSKIP("the pier binary is not readable by nobody here");
+    QCOMPARE(p.exitCode(), 1);
+    QVERIFY2(err.contains("needs root") && err.contains("Unprivileged user namespaces"),
+             err.constData());
+    QVERIFY(!namedNetworkNamespaces().contains(m_cluster->id() + QStringLiteral("x-router")));
 }
 
 void TestCluster::downLeavesNothing()
