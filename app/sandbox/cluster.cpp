@@ -555,7 +555,7 @@ Cluster::UpResult Cluster::up(const ClusterOptions &options, QString *error)
     QByteArray knownHosts;
     for (ClusterNode &n : s.nodes) {
         NodeFiles files{n.name, m_stateDir + QStringLiteral("/nodes/") + n.name, m_stateDir,
-                        n.mntnsFile};
+                        n.mntnsFile, n.address};
         if (!prepareNodeFiles(files, authorized, options.backend, rules, error) ||
             !createNodeMountNamespace(files, error))
             return fail(*error);

@@ -60,6 +60,14 @@ ProcessResult runProcess(const QString &program, const QStringList &args, const 
     return r;
 }
 
+QString utsnsFileFor(const QString &mntnsFile)
+{
+    QString uts = mntnsFile;
+    if (uts.endsWith(QLatin1String(".mnt")))
+        uts.chop(4);
+    return uts + QStringLiteral(".uts");
+}
+
 QString netnsPath(const QString &name)
 {
     return QStringLiteral("/run/netns/") + name;
@@ -71,8 +79,12 @@ QStringList nsenterArgs(const QString &netns, const QString &mntnsFile, const QS
     QStringList a;
     if (!netns.isEmpty())
         a << QStringLiteral("--net=") + netnsPath(netns);
-    if (!mntnsFile.isEmpty())
+    if (!mntnsFile.isEmpty()) {
         a << QStringLiteral("--mount=") + mntnsFile;
+        const QString uts = utsnsFileFor(mntnsFile);
+        if (QFileInfo::exists(uts))
+            a << QStringLiteral("--uts=") + uts;
+    }
     a << QStringLiteral("--") << program << args;
     return a;
 }

@@ -37,7 +37,11 @@ ProcessResult runInNamespace(const QString &netns, const QString &program, const
                              const QByteArray &input = {}, const QString &mntnsFile = {},
                              int timeoutMs = 20000);
 
-// The argument list for nsenter to enter NETNS (and MNTNS_FILE) and exec PROGRAM ARGS.
+// A node's UTS namespace (its hostname) is bound beside its mount namespace: NAME.uts for NAME.mnt.
+QString utsnsFileFor(const QString &mntnsFile);
+
+// The argument list for nsenter (entering the UTS namespace beside MNTNS_FILE too, if there is one)
+// to enter NETNS (and MNTNS_FILE) and exec PROGRAM ARGS.
 QStringList nsenterArgs(const QString &netns, const QString &mntnsFile, const QString &program,
                         const QStringList &args);
 

@@ -152,6 +152,16 @@ bool prepareNodeFiles(const NodeFiles &node, const QByteArray &authorizedKey,
                    QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup | QFile::ReadOther,
                    error))
         return false;
+    // The node's name resolves on the node (sudo looks it up).
+    if (!writeFile(etc + QStringLiteral("/hostname"), node.name.toLatin1() + '\n',
+                   QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup | QFile::ReadOther,
+                   error) ||
+        !writeFile(etc + QStringLiteral("/hosts"),
+                   withLine(readFile(QStringLiteral("/etc/hosts")),
+                            node.address.toLatin1() + ' ' + node.name.toLatin1()),
+                   QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup | QFile::ReadOther,
+                   error))
+        return false;
     QDir().mkpath(etc + QStringLiteral("/sysconfig"));
     QDir().mkpath(etc + QStringLiteral("/haproxy"));
     // `iptables` on the node is its back end's, as update-alternatives would set it.
@@ -208,12 +218,14 @@ bool prepareNodeFiles(const NodeFiles &node, const QByteArray &authorizedKey,
 
 bool createNodeMountNamespace(const NodeFiles &node, QString *error)
 {
-    QFile touch(node.mntnsFile);
-    if (!touch.open(QIODevice::WriteOnly)) {
-        *error = QStringLiteral("cannot create %1: %2").arg(node.mntnsFile, touch.errorString());
-        return false;
+    const QString utsFile = utsnsFileFor(node.mntnsFile);
+    for (const QString &path : {node.mntnsFile, utsFile}) {
+        QFile touch(path);
+        if (!touch.open(QIODevice::WriteOnly)) {
+            *error = QStringLiteral("cannot create %1: %2").arg(path, touch.errorString());
+            return false;
+        }
     }
-    touch.close();
 
     std::mutex m;
     std::condition_variable cv;
@@ -227,8 +239,12 @@ bool createNodeMountNamespace(const NodeFiles &node, QString *error)
             ready = true;
             cv.notify_all();
         };
-        if (::unshare(CLONE_NEWNS) != 0)
-            return fail(QStringLiteral("unshare(CLONE_NEWNS)"));
+        // Its own hostname too, as the real nodes have (Mesos and sudo use it).
+        if (::unshare(CLONE_NEWNS | CLONE_NEWUTS) != 0)
+            return fail(QStringLiteral("unshare(CLONE_NEWNS|CLONE_NEWUTS)"));
+        const QByteArray hostname = node.name.toLatin1();
+        if (::sethostname(hostname.constData(), size_t(hostname.size())) != 0)
+            return fail(QStringLiteral("sethostname"));
         if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
             return fail(QStringLiteral("make / private"));
         // Drop the copies of other namespaces' bind mounts: they would keep those alive.
@@ -274,12 +290,16 @@ bool createNodeMountNamespace(const NodeFiles &node, QString *error)
         std::unique_lock<std::mutex> lock(m);
         cv.wait(lock, [&] { return ready; });
         if (ok) {
-            const QByteArray src = "/proc/" + QByteArray::number(::getpid()) + "/task/" +
-                                   QByteArray::number(tid) + "/ns/mnt";
-            if (::mount(src.constData(), QFile::encodeName(node.mntnsFile).constData(), nullptr,
-                        MS_BIND, nullptr) != 0) {
-                err = sysError(QStringLiteral("bind the mount namespace at ") + node.mntnsFile);
-                ok = false;
+            const QByteArray task =
+                "/proc/" + QByteArray::number(::getpid()) + "/task/" + QByteArray::number(tid);
+            const std::pair<QByteArray, QString> binds[] = {{task + "/ns/mnt", node.mntnsFile},
+                                                            {task + "/ns/uts", utsFile}};
+            for (const auto &[src, target] : binds) {
+                if (ok && ::mount(src.constData(), QFile::encodeName(target).constData(), nullptr,
+                                  MS_BIND, nullptr) != 0) {
+                    err = sysError(QStringLiteral("bind a namespace at ") + target);
+                    ok = false;
+                }
             }
         }
         bound = true;

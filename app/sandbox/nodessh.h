@@ -16,7 +16,8 @@ struct NodeFiles {
     QString name;      // development-5159-d3d-agent-1
     QString dir;       // STATE/nodes/NAME
     QString stateDir;  // STATE, re-exposed inside the node so sshd can read its config
-    QString mntnsFile; // STATE/ns/NAME.mnt, the node's mount namespace
+    QString mntnsFile; // STATE/ns/NAME.mnt, the node's mount namespace (its UTS one beside it)
+    QString address;   // internal, for the node's /etc/hosts
     QString sshdConfig() const { return dir + QStringLiteral("/sshd_config"); }
     QString hostKey() const { return dir + QStringLiteral("/ssh_host_ed25519_key"); }
     QString sshdLog() const { return dir + QStringLiteral("/sshd.log"); }

@@ -207,9 +207,12 @@ void TestCluster::sshWithSudo()
     for (const ClusterNode &n : std::as_const(m_status.nodes)) {
         const SshResult r = ssh(m_status, external ? m_status.internetNetns : m_status.vpnNetns,
                                 external ? n.externalAddress : n.address,
-                                {QStringLiteral("id -un && sudo iptables -S INPUT")});
+                                {QStringLiteral("id -un && hostname && sudo iptables -S INPUT")});
         QVERIFY2(r.exitCode == 0, qPrintable(n.name + QStringLiteral(": ") + r.err));
-        QVERIFY2(r.out.startsWith(QLatin1String("jclouds\n")), qPrintable(r.out));
+        // Logged in as jclouds on the node itself (its own hostname), sudo without complaints.
+        QVERIFY2(r.out.startsWith(QStringLiteral("jclouds\n") + n.name + QLatin1Char('\n')),
+                 qPrintable(r.out));
+        QVERIFY2(!r.err.contains(QLatin1String("sudo:")), qPrintable(r.err));
         // The node's own rules (the mesosphere preset), read with root rights through sudo.
         QVERIFY2(r.out.contains(QLatin1String("-P INPUT DROP")), qPrintable(r.out));
         QVERIFY2(r.out.contains(QLatin1String("-A INPUT -s 198.18.0.0/24 -j ACCEPT")),
