@@ -247,10 +247,6 @@ bool createNodeMountNamespace(const NodeFiles &node, QString *error)
             return fail(QStringLiteral("sethostname"));
         if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
             return fail(QStringLiteral("make / private"));
-        // Drop the copies of other namespaces' bind mounts: they would keep those alive.
-        ::umount2("/run/netns", MNT_DETACH);
-        ::umount2(QFile::encodeName(QFileInfo(node.mntnsFile).absolutePath()).constData(),
-                  MNT_DETACH);
         const QByteArray stateDir = QFile::encodeName(node.stateDir);
         const int stateFd = ::open(stateDir.constData(), O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (stateFd < 0)
@@ -265,13 +261,30 @@ bool createNodeMountNamespace(const NodeFiles &node, QString *error)
             return fail(QStringLiteral("bind /home"));
         if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
             return fail(QStringLiteral("mount /tmp"));
+        // Drop the copies of everything mounted below /run (ip netns' and other sandboxes'
+        // namespace files among them): this node would otherwise keep those namespaces alive.
+        {
+            QFile info(QStringLiteral("/proc/thread-self/mountinfo"));
+            QList<QByteArray> points;
+            if (info.open(QIODevice::ReadOnly)) {
+                for (const QByteArray &line : info.readAll().split('\n')) {
+                    const QList<QByteArray> f = line.split(' ');
+                    if (f.size() > 4 && f.at(4).startsWith("/run/"))
+                        points << f.at(4);
+                }
+            }
+            std::sort(points.begin(), points.end(),
+                      [](const QByteArray &a, const QByteArray &b) { return a.size() > b.size(); });
+            for (const QByteArray &point : std::as_const(points))
+                ::umount2(point.constData(), MNT_DETACH);
+        }
         if (::mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0)
             return fail(QStringLiteral("mount /run"));
         ::mkdir("/run/sshd", 0755); // sshd's privilege separation directory
         ::mkdir("/run/lock", 01777);
-        if (stateDir.startsWith("/run/")) {
-            // The state dir was under the /run we just covered: show it again, as sshd reads its
-            // config and keys there.
+        if (stateDir.startsWith("/run/") || stateDir.startsWith("/tmp/")) {
+            // The state dir was under the /run or /tmp we just covered: show it again, as sshd
+            // reads its config and keys there.
             QDir().mkpath(node.stateDir);
             const QByteArray src = "/proc/self/fd/" + QByteArray::number(stateFd);
             if (::mount(src.constData(), stateDir.constData(), nullptr, MS_BIND, nullptr) != 0)
