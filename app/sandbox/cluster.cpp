@@ -18,7 +18,11 @@
 #include <QThread>
 
 #include <csignal>
+#include <cstddef>
+#include <cstring>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 namespace pier::sandbox {
@@ -138,6 +142,51 @@ const QRegularExpression &nameRe()
     static const QRegularExpression re(QStringLiteral("^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"));
     return re;
 }
+
+// One sandbox id, one writer: an abstract unix socket named after the id is the lock. Only one
+// process can bind the name, the kernel frees it when the process ends (even killed), and it
+// leaves no file anywhere.
+class IdLock {
+public:
+    explicit IdLock(const QString &id) : m_name("pier-sandbox-net-" + id.toLatin1()) {}
+    ~IdLock()
+    {
+        if (m_fd >= 0)
+            ::close(m_fd);
+    }
+    bool acquire(QString *error)
+    {
+        QElapsedTimer t;
+        t.start();
+        while (t.elapsed() < 60000) {
+            m_fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            sockaddr_un addr{};
+            addr.sun_family = AF_UNIX;
+            std::memcpy(addr.sun_path + 1, m_name.constData(), size_t(m_name.size()));
+            const socklen_t len =
+                socklen_t(offsetof(sockaddr_un, sun_path) + 1 + size_t(m_name.size()));
+            if (m_fd >= 0 && ::bind(m_fd, reinterpret_cast<sockaddr *>(&addr), len) == 0)
+                return true;
+            const int saved = errno;
+            if (m_fd >= 0)
+                ::close(m_fd);
+            m_fd = -1;
+            if (saved != EADDRINUSE) {
+                *error = QStringLiteral("cannot lock the sandbox: %1")
+                             .arg(QString::fromLocal8Bit(std::strerror(saved)));
+                return false;
+            }
+            QThread::msleep(20);
+        }
+        *error = QStringLiteral("another pier process has been changing the sandbox network for a "
+                                "minute; try again later");
+        return false;
+    }
+
+private:
+    QByteArray m_name;
+    int m_fd = -1;
+};
 
 } // namespace
 
@@ -386,6 +435,9 @@ std::optional<ClusterStatus> Cluster::status(QString *problem) const
 
 Cluster::UpResult Cluster::up(const ClusterOptions &options, QString *error)
 {
+    IdLock lock(m_id);
+    if (!lock.acquire(error))
+        return UpResult::Failed;
     QString why = missingPrerequisites();
     if (why.isEmpty() && !isValidId(m_id))
         why = QStringLiteral(
@@ -409,7 +461,7 @@ Cluster::UpResult Cluster::up(const ClusterOptions &options, QString *error)
         return UpResult::AlreadyUp;
     if (hasLeftovers()) {
         qCInfo(lcSandbox) << "cleaning leftovers of an earlier sandbox" << m_id;
-        if (!down(error))
+        if (!downLocked(error))
             return UpResult::Failed;
     }
     QElapsedTimer timer;
@@ -452,7 +504,7 @@ Cluster::UpResult Cluster::up(const ClusterOptions &options, QString *error)
     auto fail = [&](const QString &what) {
         *error = QStringLiteral("cannot start the sandbox network: ") + what;
         QString ignored;
-        down(&ignored);
+        downLocked(&ignored);
         return UpResult::Failed;
     };
 
@@ -597,6 +649,12 @@ Cluster::UpResult Cluster::up(const ClusterOptions &options, QString *error)
 }
 
 bool Cluster::down(QString *error)
+{
+    IdLock lock(m_id);
+    return lock.acquire(error) && downLocked(error);
+}
+
+bool Cluster::downLocked(QString *error)
 {
     const std::optional<ClusterStatus> s = readState();
     const QStringList namespaces = ourNamespaces();
@@ -769,6 +827,9 @@ bool Cluster::applyFirewall(const ClusterStatus &s, QString *error) const
 
 bool Cluster::addAllowRule(const FirewallRule &rule, QString *error)
 {
+    IdLock lock(m_id);
+    if (!lock.acquire(error))
+        return false;
     std::optional<ClusterStatus> s = status(error);
     if (!s)
         return false;
@@ -814,6 +875,9 @@ bool Cluster::addAllowRule(const FirewallRule &rule, QString *error)
 
 bool Cluster::removeAllowRule(const QString &name, QString *error)
 {
+    IdLock lock(m_id);
+    if (!lock.acquire(error))
+        return false;
     std::optional<ClusterStatus> s = status(error);
     if (!s)
         return false;
@@ -828,6 +892,9 @@ bool Cluster::removeAllowRule(const QString &name, QString *error)
 
 bool Cluster::setNodeTags(const QString &nodeName, const QStringList &tags, QString *error)
 {
+    IdLock lock(m_id);
+    if (!lock.acquire(error))
+        return false;
     std::optional<ClusterStatus> s = status(error);
     if (!s)
         return false;

@@ -118,6 +118,7 @@ public:
     static QByteArray vpcChain(const ClusterStatus &status);
 
 private:
+    bool downLocked(QString *error);
     bool writeState(const ClusterStatus &s, QString *error) const;
     std::optional<ClusterStatus> readState() const;
     bool applyFirewall(const ClusterStatus &s, QString *error) const;

@@ -39,6 +39,7 @@ private slots:
     void nodeFilesAreTheNodes();
     void upTwiceSaysAlreadyUp();
     void cliStatusAndUpTwice();
+    void concurrentUpsStartOneSandbox();
     void withoutRootSaysWhy();
     void downLeavesNothing();
     void crashedRunIsCleanedByDown();
@@ -346,6 +347,38 @@ void TestCluster::cliStatusAndUpTwice()
     QCOMPARE(p.exitCode(), 0);
     QVERIFY2(p.readAllStandardOutput().contains("is already up"),
              "up twice does not say it is already up");
+}
+
+void TestCluster::concurrentUpsStartOneSandbox()
+{
+    if (!QFileInfo(QStringLiteral(PIER_BINARY)).isExecutable())
+        QSKIP("the pier binary is not built");
+    const QString id = uniqueId("tq");
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("PIER_SANDBOX_ID"), id);
+    const QStringList up{QStringLiteral("sandbox"), QStringLiteral("net"), QStringLiteral("up"),
+                         QStringLiteral("--nodes"), QStringLiteral("2")};
+    QProcess a, b;
+    for (QProcess *p : {&a, &b}) {
+        p->setProcessEnvironment(env);
+        p->start(QStringLiteral(PIER_BINARY), up);
+    }
+    QVERIFY(a.waitForFinished(60000) && b.waitForFinished(60000));
+    const QByteArray outA = a.readAllStandardOutput(), outB = b.readAllStandardOutput();
+    QCOMPARE(a.exitCode(), 0);
+    QCOMPARE(b.exitCode(), 0);
+    QCOMPARE(int(outA.contains("is already up")) + int(outB.contains("is already up")), 1);
+    Cluster cluster(id);
+    QString problem;
+    QVERIFY2(cluster.status(&problem), qPrintable(problem));
+    QCOMPARE(cluster.status()->nodes.size(), 2);
+    QProcess down;
+    down.setProcessEnvironment(env);
+    down.start(QStringLiteral(PIER_BINARY),
+               {QStringLiteral("sandbox"), QStringLiteral("net"), QStringLiteral("down")});
+    QVERIFY(down.waitForFinished(60000));
+    QCOMPARE(down.exitCode(), 0);
+    QVERIFY(!cluster.hasLeftovers());
 }
 
 void TestCluster::withoutRootSaysWhy()
