@@ -4,15 +4,23 @@
 #include "marathon/marathonclient.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonParseError>
 
 #include <algorithm>
+#include <functional>
+#include <memory>
 
 namespace pier::marathon {
 
 namespace {
 
 // Beyond this many apps to fetch one by one, one list of all is cheaper.
-constexpr int kMaxSingleFetches = 20;
+// (Each app's reply is small and parsed on its own, so a burst never blocks the GUI thread long;
+// the list of all is parsed off the GUI thread.)
+constexpr int kMaxSingleFetches = 300;
+// Under a burst, invalidations are gathered over a longer window.
+constexpr int kBusyDebounceMs = 400;
 
 const QStringList kAppsEmbed = {QStringLiteral("apps.tasks"), QStringLiteral("apps.deployments"),
                                 QStringLiteral("apps.lastTaskFailure"),
@@ -108,6 +116,7 @@ LiveModel::LiveModel(MarathonClient *client, QObject *parent)
 
 LiveModel::~LiveModel()
 {
+    m_pool.waitForDone(); // its results are posted to this object, dropped once it is gone
     for (const QPointer<MarathonReply> &r : std::as_const(m_replies)) {
         if (r) {
             r->disconnect(this);
@@ -295,7 +304,9 @@ void LiveModel::schedule()
     // Not restarted by later events: a burst is coalesced, and the first change shows within
     // one debounce.
     if (!m_debounce.isActive() && m_inFlight == 0)
-        m_debounce.start(m_pendingAll && !m_synced ? 0 : m_debounceMs);
+        m_debounce.start(m_pendingAll && !m_synced   ? 0
+                         : m_pendingApps.size() > 20 ? std::max(m_debounceMs, kBusyDebounceMs)
+                                                     : m_debounceMs);
 }
 
 void LiveModel::onPollTick()
@@ -344,26 +355,25 @@ void LiveModel::flush()
             r->deleteLater();
             if (r->error().isError()) {
                 fetchFailed(r->error());
-            } else {
-                m_bytesFetched += r->body().size();
-                const QList<MarathonApp> list = r->apps();
-                QSet<QString> seen;
-                for (const MarathonApp &a : list) {
-                    seen.insert(a.id);
-                    applyApp(a);
-                }
-                const QStringList known = m_apps.keys();
-                for (const QString &id : known) {
-                    if (!seen.contains(id))
-                        removeApp(id);
-                }
-                fetchSucceeded();
-                if (!m_synced) {
-                    m_synced = true;
-                }
-                emit synced();
+                batchDone();
+                return;
             }
-            batchDone();
+            m_bytesFetched += r->body().size();
+            // Megabytes of JSON on a big cluster: parsed in a worker, applied here.
+            const QByteArray body = r->body();
+            m_pool.start([this, body] {
+                QJsonParseError error;
+                const QJsonDocument doc = QJsonDocument::fromJson(body, &error);
+                QList<MarathonApp> list;
+                const QJsonArray apps = doc.object().value(QLatin1String("apps")).toArray();
+                list.reserve(apps.size());
+                for (const QJsonValue &a : apps)
+                    list.append(MarathonApp::fromJson(a.toObject()));
+                const bool ok = error.error == QJsonParseError::NoError && doc.isObject();
+                QMetaObject::invokeMethod(
+                    this, [this, list, ok, error] { applyFullList(list, ok, error.errorString()); },
+                    Qt::QueuedConnection);
+            });
         });
     } else {
         for (const QString &id : apps) {
@@ -414,6 +424,45 @@ void LiveModel::flush()
     }
     if (m_inFlight == 0)
         batchDone();
+}
+
+void LiveModel::applyFullList(const QList<MarathonApp> &list, bool ok, const QString &error)
+{
+    if (!ok) {
+        ApiError e;
+        e.kind = ApiError::Kind::BadReply;
+        e.message = QStringLiteral("Marathon's list of apps is not JSON (%1).").arg(error);
+        fetchFailed(e);
+        batchDone();
+        return;
+    }
+    // Applied in slices, so the GUI thread keeps answering on a cluster of thousands of tasks.
+    auto pending = std::make_shared<QList<MarathonApp>>(list);
+    auto seen = std::make_shared<QSet<QString>>();
+    auto step = std::make_shared<std::function<void(qsizetype)>>();
+    *step = [this, pending, seen, step](qsizetype from) {
+        constexpr qsizetype kSlice = 25;
+        const qsizetype to = std::min(pending->size(), from + kSlice);
+        for (qsizetype i = from; i < to; ++i) {
+            seen->insert(pending->at(i).id);
+            applyApp(pending->at(i));
+        }
+        if (to < pending->size()) {
+            QTimer::singleShot(0, this, [step, to] { (*step)(to); });
+            return;
+        }
+        const QStringList known = m_apps.keys();
+        for (const QString &id : known) {
+            if (!seen->contains(id))
+                removeApp(id);
+        }
+        fetchSucceeded();
+        m_synced = true;
+        emit synced();
+        batchDone();
+        *step = nullptr; // breaks the cycle
+    };
+    (*step)(0);
 }
 
 void LiveModel::batchDone()
@@ -480,6 +529,8 @@ void LiveModel::applyApp(const MarathonApp &app, bool emitAdded)
     const bool known = m_apps.contains(app.id);
     const MarathonApp old = m_apps.value(app.id);
     m_apps.insert(app.id, app);
+    if (known && old.json == app.json)
+        return; // nothing changed: no signals, no work for the views
     const QDateTime now = QDateTime::currentDateTimeUtc();
 
     // The last failure names a task that may have come and gone between two looks.

@@ -13,6 +13,7 @@
 #include <QPointer>
 #include <QSet>
 #include <QString>
+#include <QThreadPool>
 #include <QTimer>
 #include <optional>
 
@@ -122,6 +123,7 @@ private:
     void flush();
     void onPollTick();
     void batchDone();
+    void applyFullList(const QList<MarathonApp> &list, bool ok, const QString &error);
     void fetchFailed(const ApiError &error);
     void fetchSucceeded();
     void updateMode();
@@ -154,6 +156,7 @@ private:
     ApiError m_batchError;
     QList<QPointer<MarathonReply>> m_replies;
 
+    QThreadPool m_pool; // parses big replies off the GUI thread
     QTimer m_debounce;
     QTimer m_poll;
     int m_debounceMs = 100;
