@@ -219,9 +219,15 @@ ApiError marathonErrorFrom(int httpStatus, const QByteArray &body, const QString
     }
 
     const QByteArray trimmed = body.trimmed();
+    // A large successful reply (the full app list of a big cluster) is parsed by whoever reads
+    // it, often off the GUI thread; here its framing is enough to tell JSON from a proxy's page.
+    const bool success = httpStatus >= 200 && httpStatus < 300;
+    const bool framedOnly = success && trimmed.size() > 256 * 1024;
     QJsonParseError parseError{};
-    const QJsonDocument doc = QJsonDocument::fromJson(trimmed, &parseError);
-    const bool isJson = !trimmed.isEmpty() && parseError.error == QJsonParseError::NoError;
+    const QJsonDocument doc = framedOnly ? QJsonDocument() : QJsonDocument::fromJson(trimmed, &parseError);
+    const bool isJson = framedOnly ? ((trimmed.startsWith('{') && trimmed.endsWith('}'))
+                                      || (trimmed.startsWith('[') && trimmed.endsWith(']')))
+                                   : !trimmed.isEmpty() && parseError.error == QJsonParseError::NoError;
     const QJsonObject obj = doc.object();
     const QString marathonMessage = obj.value(QLatin1String("message")).toString();
     const QString statusText = QStringLiteral("HTTP %1").arg(httpStatus);
