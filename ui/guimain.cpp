@@ -12,13 +12,13 @@
 #include <QCommandLineParser>
 #include <QFile>
 #include <QIcon>
-#include <QLocale>
 #include <QLabel>
+#include <QLocale>
 #include <QMessageBox>
 #include <QTimer>
 #include <QTranslator>
-#include <functional>
 #include <cstdio>
+#include <functional>
 
 namespace {
 
@@ -37,7 +37,7 @@ protected:
         if (event->type() == QEvent::UpdateRequest && onPainted) {
             auto done = std::move(onPainted);
             onPainted = nullptr;
-            QTimer::singleShot(0, this, done);  // after this event's painting
+            QTimer::singleShot(0, this, done); // after this event's painting
         }
         return QObject::eventFilter(watched, event);
     }
@@ -79,14 +79,20 @@ int runGui(int argc, char **argv)
     QApplication::setDesktopFileName(QStringLiteral("pier"));
     // The window's strings in the user's language, when Pier has a translation for it.
     QTranslator translator;
-    if (translator.load(QLocale(), QStringLiteral("pier"), QStringLiteral("_"), QStringLiteral(":/pier/i18n")))
+    if (translator.load(QLocale(), QStringLiteral("pier"), QStringLiteral("_"),
+                        QStringLiteral(":/pier/i18n")))
         QApplication::installTranslator(&translator);
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("Pier: from an app definition to a public page on Mesos."));
-    parser.addOption({QStringLiteral("marathon"), QStringLiteral("Marathon's address."), QStringLiteral("URL")});
-    parser.addOption({QStringLiteral("profile"), QStringLiteral("The cluster profile to use."), QStringLiteral("NAME")});
-    parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("An app definition to open."), QStringLiteral("[FILE]"));
+    parser.setApplicationDescription(
+        QStringLiteral("Pier: from an app definition to a public page on Mesos."));
+    parser.addOption(
+        {QStringLiteral("marathon"), QStringLiteral("Marathon's address."), QStringLiteral("URL")});
+    parser.addOption({QStringLiteral("profile"), QStringLiteral("The cluster profile to use."),
+                      QStringLiteral("NAME")});
+    parser.addPositionalArgument(QStringLiteral("file"),
+                                 QStringLiteral("An app definition to open."),
+                                 QStringLiteral("[FILE]"));
     parser.process(app);
 
     pier::ui::MainWindow window;
@@ -108,13 +114,14 @@ int runGui(int argc, char **argv)
         window.setPageWidget(pier::ui::MainWindow::Page::Live, new pier::ui::LiveView(live.get()));
         live->start();
     };
-    QObject::connect(&profiles, &pier::ui::ProfileSwitcher::clientAboutToChange, &window, [&window, &live] {
-        if (!live)
-            return;
-        window.setPageWidget(pier::ui::MainWindow::Page::Live,
-                             new QLabel(QCoreApplication::translate("guimain", "Connecting…")));
-        live.reset();
-    });
+    QObject::connect(
+        &profiles, &pier::ui::ProfileSwitcher::clientAboutToChange, &window, [&window, &live] {
+            if (!live)
+                return;
+            window.setPageWidget(pier::ui::MainWindow::Page::Live,
+                                 new QLabel(QCoreApplication::translate("guimain", "Connecting…")));
+            live.reset();
+        });
     QObject::connect(&profiles, &pier::ui::ProfileSwitcher::clientChanged, &window, followClient);
     followClient(profiles.client());
 

@@ -34,8 +34,9 @@ void LaunchController::refreshConnection()
     if (!m_window)
         return;
     if (!m_client) {
-        m_window->setConnectionState({}, tr("none yet; pick or create a cluster profile in the Profiles menu"),
-                                     MainWindow::Tone::Problem);
+        m_window->setConnectionState(
+            {}, tr("none yet; pick or create a cluster profile in the Profiles menu"),
+            MainWindow::Tone::Problem);
         return;
     }
     const QString url = m_client->currentUrl().toString();

@@ -1,10 +1,10 @@
 #include "cli/cli.h"
 
 #include "cli/connection.h"
-#include "cli/watch.h"
-#include "cli/why.h"
 #include "cli/profilecmd.h"
 #include "cli/sandboxnet.h"
+#include "cli/watch.h"
+#include "cli/why.h"
 #include "core/plan.h"
 #include "marathon/appdefinition.h"
 #include "marathon/launchstep.h"
@@ -34,11 +34,12 @@ namespace {
 using marathon::MarathonClient;
 using marathon::MarathonReply;
 
-const QStringList kCommands = {QStringLiteral("validate"), QStringLiteral("apps"),    QStringLiteral("tasks"),
-                               QStringLiteral("launch"),   QStringLiteral("scale"),   QStringLiteral("restart"),
-                               QStringLiteral("destroy"),  QStringLiteral("sandbox"), QStringLiteral("login"),   QStringLiteral("why"),
-                               QStringLiteral("watch"),
-                               QStringLiteral("profile"),  QStringLiteral("help")};
+const QStringList kCommands = {
+    QStringLiteral("validate"), QStringLiteral("apps"),    QStringLiteral("tasks"),
+    QStringLiteral("launch"),   QStringLiteral("scale"),   QStringLiteral("restart"),
+    QStringLiteral("destroy"),  QStringLiteral("sandbox"), QStringLiteral("login"),
+    QStringLiteral("why"),      QStringLiteral("watch"),   QStringLiteral("profile"),
+    QStringLiteral("help")};
 
 QTextStream &out()
 {
@@ -101,7 +102,8 @@ Credentials come from the keychain or the environment, never from arguments:
 
 int usageError(const QString &message)
 {
-    err() << "pier: " << message << "\n" << "Try 'pier --help'.\n";
+    err() << "pier: " << message << "\n"
+          << "Try 'pier --help'.\n";
     err().flush();
     return 2;
 }
@@ -132,7 +134,9 @@ struct Session {
 Session connect(const QCommandLineParser &parser)
 {
     Session s;
-    const MarathonTarget target = resolveMarathon(parser.value(QStringLiteral("marathon")), &s.error, parser.value(QStringLiteral("profile")));
+    const MarathonTarget target =
+        resolveMarathon(parser.value(QStringLiteral("marathon")), &s.error,
+                        parser.value(QStringLiteral("profile")));
     if (!s.error.isError())
         s.client = std::make_unique<MarathonClient>(target.config);
     return s;
@@ -172,7 +176,8 @@ int cmdValidate(const QStringList &files)
         marathon::JsonParseError parseError;
         const marathon::AppDefinition app = marathon::AppDefinition::parse(text, &parseError);
         if (parseError.isError()) {
-            err() << path << ':' << parseError.line << ':' << parseError.column << ": " << parseError.message << "\n";
+            err() << path << ':' << parseError.line << ':' << parseError.column << ": "
+                  << parseError.message << "\n";
             worst = 2;
             continue;
         }
@@ -194,7 +199,8 @@ int cmdApps(const QCommandLineParser &parser)
     Session s = connect(parser);
     if (s.error)
         return reportError(s.error);
-    MarathonReply *reply = wait(s.client->listApps({QStringLiteral("apps.deployments"), QStringLiteral("apps.counts")}));
+    MarathonReply *reply = wait(
+        s.client->listApps({QStringLiteral("apps.deployments"), QStringLiteral("apps.counts")}));
     if (reply->error())
         return reportError(reply->error());
     const QList<marathon::MarathonApp> apps = reply->apps();
@@ -218,14 +224,18 @@ int cmdApps(const QCommandLineParser &parser)
         out() << "No apps on " << s.client->currentUrl().toString() << ".\n";
         return 0;
     }
-    out() << pad(QStringLiteral("ID"), 30) << pad(QStringLiteral("INSTANCES"), 11) << pad(QStringLiteral("RUNNING"), 9)
-          << pad(QStringLiteral("HEALTHY"), 9) << pad(QStringLiteral("UNHEALTHY"), 11) << pad(QStringLiteral("STAGED"), 8)
+    out() << pad(QStringLiteral("ID"), 30) << pad(QStringLiteral("INSTANCES"), 11)
+          << pad(QStringLiteral("RUNNING"), 9) << pad(QStringLiteral("HEALTHY"), 9)
+          << pad(QStringLiteral("UNHEALTHY"), 11) << pad(QStringLiteral("STAGED"), 8)
           << "DEPLOYMENTS\n";
     for (const marathon::MarathonApp &a : apps) {
-        out() << pad(a.id, 30) << pad(QString::number(a.instances), 11) << pad(QString::number(a.tasksRunning), 9)
-              << pad(QString::number(a.tasksHealthy), 9) << pad(QString::number(a.tasksUnhealthy), 11)
+        out() << pad(a.id, 30) << pad(QString::number(a.instances), 11)
+              << pad(QString::number(a.tasksRunning), 9) << pad(QString::number(a.tasksHealthy), 9)
+              << pad(QString::number(a.tasksUnhealthy), 11)
               << pad(QString::number(a.tasksStaged), 8)
-              << (a.deploymentIds.isEmpty() ? QStringLiteral("-") : a.deploymentIds.join(QLatin1Char(','))) << "\n";
+              << (a.deploymentIds.isEmpty() ? QStringLiteral("-")
+                                            : a.deploymentIds.join(QLatin1Char(',')))
+              << "\n";
     }
     out().flush();
     return 0;
@@ -255,9 +265,11 @@ int cmdTasks(const QCommandLineParser &parser, const QStringList &args)
                 {QStringLiteral("host"), t.host},
                 {QStringLiteral("ports"), ports},
                 {QStringLiteral("state"), jsonOrNull(t.state)},
-                {QStringLiteral("healthy"), healthy ? QJsonValue(*healthy) : QJsonValue(QJsonValue::Null)},
+                {QStringLiteral("healthy"),
+                 healthy ? QJsonValue(*healthy) : QJsonValue(QJsonValue::Null)},
                 {QStringLiteral("startedAt"),
-                 t.startedAt.isValid() ? QJsonValue(t.startedAt.toUTC().toString(Qt::ISODateWithMs)) : QJsonValue(QJsonValue::Null)},
+                 t.startedAt.isValid() ? QJsonValue(t.startedAt.toUTC().toString(Qt::ISODateWithMs))
+                                       : QJsonValue(QJsonValue::Null)},
             });
         }
         printJson(array);
@@ -274,7 +286,8 @@ int cmdTasks(const QCommandLineParser &parser, const QStringList &args)
         const std::optional<bool> healthy = t.healthy();
         out() << pad(t.id, 48) << pad(t.host + QLatin1Char(':') + ports.join(QLatin1Char(',')), 24)
               << pad(t.effectiveState(), 16)
-              << (healthy ? (*healthy ? QStringLiteral("healthy") : QStringLiteral("unhealthy")) : QStringLiteral("-"))
+              << (healthy ? (*healthy ? QStringLiteral("healthy") : QStringLiteral("unhealthy"))
+                          : QStringLiteral("-"))
               << "\n";
     }
     out().flush();
@@ -295,7 +308,8 @@ int cmdLaunch(const QCommandLineParser &parser, const QStringList &args)
     marathon::JsonParseError parseError;
     const marathon::AppDefinition app = marathon::AppDefinition::parse(file.readAll(), &parseError);
     if (parseError.isError()) {
-        err() << args.first() << ':' << parseError.line << ':' << parseError.column << ": " << parseError.message << "\n";
+        err() << args.first() << ':' << parseError.line << ':' << parseError.column << ": "
+              << parseError.message << "\n";
         return 2;
     }
     const QList<marathon::ValidationIssue> issues = marathon::validateApp(app);
@@ -310,7 +324,9 @@ int cmdLaunch(const QCommandLineParser &parser, const QStringList &args)
     if (s.error)
         return reportError(s.error);
     bool okTimeout = true;
-    const int timeoutSeconds = parser.isSet(QStringLiteral("timeout")) ? parser.value(QStringLiteral("timeout")).toInt(&okTimeout) : 300;
+    const int timeoutSeconds = parser.isSet(QStringLiteral("timeout"))
+                                   ? parser.value(QStringLiteral("timeout")).toInt(&okTimeout)
+                                   : 300;
     if (!okTimeout || timeoutSeconds <= 0)
         return usageError(QStringLiteral("--timeout needs a number of seconds."));
 
@@ -346,7 +362,8 @@ int cmdLaunch(const QCommandLineParser &parser, const QStringList &args)
 
     if (!ok) {
         const StepResult r = runner.lastResult(step->id());
-        err() << "pier: launch failed: " << (r.error.isError() ? r.error.toText() : r.message) << "\n";
+        err() << "pier: launch failed: " << (r.error.isError() ? r.error.toText() : r.message)
+              << "\n";
         if (r.error.kind == ApiError::Kind::Conflict && !r.error.deploymentIds.isEmpty())
             err() << "Run again with --force to override the deployment in progress.\n";
         err().flush();
@@ -355,7 +372,8 @@ int cmdLaunch(const QCommandLineParser &parser, const QStringList &args)
     const QVariantMap outputs = runner.outputs();
     out() << outputs.value(QStringLiteral("marathon.appId")).toString();
     if (outputs.contains(QStringLiteral("marathon.deploymentId")))
-        out() << " deployment " << outputs.value(QStringLiteral("marathon.deploymentId")).toString();
+        out() << " deployment "
+              << outputs.value(QStringLiteral("marathon.deploymentId")).toString();
     if (outputs.contains(QStringLiteral("marathon.version")))
         out() << " version " << outputs.value(QStringLiteral("marathon.version")).toString();
     out() << "\n";
@@ -382,7 +400,8 @@ int cmdAppAction(const QString &command, const QCommandLineParser &parser, const
 {
     const bool isScale = command == QLatin1String("scale");
     if (args.size() != (isScale ? 2 : 1))
-        return usageError(isScale ? QStringLiteral("scale needs APP_ID and N.") : command + QStringLiteral(" needs exactly one APP_ID."));
+        return usageError(isScale ? QStringLiteral("scale needs APP_ID and N.")
+                                  : command + QStringLiteral(" needs exactly one APP_ID."));
     int instances = 0;
     if (isScale) {
         bool ok = false;
@@ -396,10 +415,13 @@ int cmdAppAction(const QString &command, const QCommandLineParser &parser, const
     const bool force = parser.isSet(QStringLiteral("force"));
     const QString id = args.first();
     if (isScale)
-        return reportDeployment(wait(s.client->scaleApp(id, instances, force)), QStringLiteral("%1 scaled to %2").arg(id).arg(instances));
+        return reportDeployment(wait(s.client->scaleApp(id, instances, force)),
+                                QStringLiteral("%1 scaled to %2").arg(id).arg(instances));
     if (command == QLatin1String("restart"))
-        return reportDeployment(wait(s.client->restartApp(id, force)), QStringLiteral("%1 restarting").arg(id));
-    return reportDeployment(wait(s.client->deleteApp(id, force)), QStringLiteral("%1 destroyed").arg(id));
+        return reportDeployment(wait(s.client->restartApp(id, force)),
+                                QStringLiteral("%1 restarting").arg(id));
+    return reportDeployment(wait(s.client->deleteApp(id, force)),
+                            QStringLiteral("%1 destroyed").arg(id));
 }
 
 // ---- login ----------------------------------------------------------------------------
@@ -433,20 +455,23 @@ int cmdLogin(const QCommandLineParser &parser)
         text = qEnvironmentVariable("PIER_MARATHON_URL");
     const QUrl url = normalizeMarathonUrl(text, &error);
     if (!url.isValid())
-        return usageError(error + QStringLiteral(" (login needs --marathon URL or PIER_MARATHON_URL)"));
+        return usageError(error +
+                          QStringLiteral(" (login needs --marathon URL or PIER_MARATHON_URL)"));
     QString user = parser.value(QStringLiteral("user"));
     if (user.isEmpty())
         user = qEnvironmentVariable("PIER_MARATHON_USER");
     if (user.isEmpty())
         return usageError(QStringLiteral("login needs --user NAME or PIER_MARATHON_USER."));
-    const QString password = readSecretFromStdin(QStringLiteral("Password for %1 at %2: ").arg(user, url.authority()));
+    const QString password =
+        readSecretFromStdin(QStringLiteral("Password for %1 at %2: ").arg(user, url.authority()));
     if (password.isEmpty())
         return usageError(QStringLiteral("no password given on standard input."));
     SecretStore store;
     if (const ApiError e = store.writeNow(marathonSecretKey(url, user), password); e.isError())
         return reportError(e);
     out() << "Saved the password for " << user << " at " << url.authority() << " in the keychain.\n"
-          << "Use it with: PIER_MARATHON_USER=" << user << " pier --marathon " << url.toString() << " apps\n";
+          << "Use it with: PIER_MARATHON_USER=" << user << " pier --marathon " << url.toString()
+          << " apps\n";
     out().flush();
     return 0;
 }
@@ -460,7 +485,9 @@ int cmdSandbox(const QCommandLineParser &parser, const QStringList &args)
     if (args.value(0) != QLatin1String("up"))
         return usageError(QStringLiteral("sandbox knows: up, net up|status|down."));
     bool ok = true;
-    const int port = parser.isSet(QStringLiteral("port")) ? parser.value(QStringLiteral("port")).toInt(&ok) : 8080;
+    const int port = parser.isSet(QStringLiteral("port"))
+                         ? parser.value(QStringLiteral("port")).toInt(&ok)
+                         : 8080;
     if (!ok || port < 0 || port > 65535)
         return usageError(QStringLiteral("--port needs a port number (0 picks a free one)."));
     sandbox::MarathonServer::Options options;
@@ -470,17 +497,21 @@ int cmdSandbox(const QCommandLineParser &parser, const QStringList &args)
     options.password = qEnvironmentVariable("PIER_SANDBOX_PASSWORD");
     sandbox::MarathonServer server(options);
     if (!server.listen(QHostAddress::LocalHost, quint16(port))) {
-        err() << "pier: the sandbox's Marathon cannot listen on 127.0.0.1:" << port << ": " << server.errorString()
+        err() << "pier: the sandbox's Marathon cannot listen on 127.0.0.1:" << port << ": "
+              << server.errorString()
               << "\nPick another port with --port, or --port 0 for any free one.\n";
         return 1;
     }
-    // The Mesos master's API over the same cluster: 5050 beside the default 8080, else any free port.
+    // The Mesos master's API over the same cluster: 5050 beside the default 8080, else any free
+    // port.
     sandbox::MesosServer::Options mesosOptions;
     if (parser.isSet(QStringLiteral("legacy")))
         mesosOptions.flavor = sandbox::MesosServer::Flavor::Legacy; // as on the 0.7-era clusters
     sandbox::MesosServer mesos(server.cluster(), mesosOptions);
-    if (!(port == 8080 && mesos.listen(QHostAddress::LocalHost, 5050)) && !mesos.listen(QHostAddress::LocalHost, 0)) {
-        err() << "pier: the sandbox's Mesos master API cannot listen on 127.0.0.1: " << mesos.errorString() << "\n";
+    if (!(port == 8080 && mesos.listen(QHostAddress::LocalHost, 5050)) &&
+        !mesos.listen(QHostAddress::LocalHost, 0)) {
+        err() << "pier: the sandbox's Mesos master API cannot listen on 127.0.0.1: "
+              << mesos.errorString() << "\n";
         return 1;
     }
     out() << "Marathon: " << server.url().toString() << "\n";
@@ -520,9 +551,10 @@ bool isCliInvocation(const QStringList &args)
         }
         if (a.startsWith(QLatin1String("--marathon=")) || a.startsWith(QLatin1String("--profile=")))
             continue;
-        if (a == QLatin1String("-h") || a == QLatin1String("-v") || a.startsWith(QLatin1String("--")))
+        if (a == QLatin1String("-h") || a == QLatin1String("-v") ||
+            a.startsWith(QLatin1String("--")))
             return true;
-        if (a.startsWith(QLatin1Char('-'))) {  // Qt's own options: -platform xcb, -style fusion
+        if (a.startsWith(QLatin1Char('-'))) { // Qt's own options: -platform xcb, -style fusion
             if (i + 1 < args.size() && !args.at(i + 1).startsWith(QLatin1Char('-')))
                 ++i;
             continue;
@@ -536,23 +568,35 @@ int run(const QStringList &args)
 {
     QCommandLineParser parser;
     parser.setOptionsAfterPositionalArgumentsMode(QCommandLineParser::ParseAsOptions);
-    const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show help."));
-    const QCommandLineOption version({QStringLiteral("v"), QStringLiteral("version")}, QStringLiteral("Show the version."));
+    const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")},
+                                  QStringLiteral("Show help."));
+    const QCommandLineOption version({QStringLiteral("v"), QStringLiteral("version")},
+                                     QStringLiteral("Show the version."));
     parser.addOption(help);
     parser.addOption(version);
-    parser.addOption({QStringLiteral("marathon"), QStringLiteral("Marathon's address."), QStringLiteral("URL")});
-    parser.addOption({QStringLiteral("profile"), QStringLiteral("The cluster profile to use."), QStringLiteral("NAME")});
+    parser.addOption(
+        {QStringLiteral("marathon"), QStringLiteral("Marathon's address."), QStringLiteral("URL")});
+    parser.addOption({QStringLiteral("profile"), QStringLiteral("The cluster profile to use."),
+                      QStringLiteral("NAME")});
     parser.addOption({QStringLiteral("json"), QStringLiteral("JSON output.")});
-    parser.addOption({QStringLiteral("mesos"), QStringLiteral("The Mesos master's address."), QStringLiteral("URL")});
+    parser.addOption({QStringLiteral("mesos"), QStringLiteral("The Mesos master's address."),
+                      QStringLiteral("URL")});
     parser.addOption({QStringLiteral("force"), QStringLiteral("Override a deployment lock.")});
     parser.addOption({QStringLiteral("wait"), QStringLiteral("Follow the deployment to the end.")});
-    parser.addOption({QStringLiteral("timeout"), QStringLiteral("Seconds to wait."), QStringLiteral("SECONDS")});
-    parser.addOption({QStringLiteral("port"), QStringLiteral("Port for the sandbox."), QStringLiteral("PORT")});
-    parser.addOption({QStringLiteral("legacy"), QStringLiteral("Sandbox behaves as Marathon 0.7.")});
-    parser.addOption({QStringLiteral("nodes"), QStringLiteral("Sandbox network nodes."), QStringLiteral("N")});
-    parser.addOption({QStringLiteral("preset"), QStringLiteral("Sandbox nodes' iptables preset."), QStringLiteral("P")});
-    parser.addOption({QStringLiteral("backend"), QStringLiteral("Sandbox nodes' iptables back end."), QStringLiteral("B")});
-    parser.addOption({QStringLiteral("user"), QStringLiteral("Marathon user name."), QStringLiteral("NAME")});
+    parser.addOption(
+        {QStringLiteral("timeout"), QStringLiteral("Seconds to wait."), QStringLiteral("SECONDS")});
+    parser.addOption(
+        {QStringLiteral("port"), QStringLiteral("Port for the sandbox."), QStringLiteral("PORT")});
+    parser.addOption(
+        {QStringLiteral("legacy"), QStringLiteral("Sandbox behaves as Marathon 0.7.")});
+    parser.addOption(
+        {QStringLiteral("nodes"), QStringLiteral("Sandbox network nodes."), QStringLiteral("N")});
+    parser.addOption({QStringLiteral("preset"), QStringLiteral("Sandbox nodes' iptables preset."),
+                      QStringLiteral("P")});
+    parser.addOption({QStringLiteral("backend"),
+                      QStringLiteral("Sandbox nodes' iptables back end."), QStringLiteral("B")});
+    parser.addOption(
+        {QStringLiteral("user"), QStringLiteral("Marathon user name."), QStringLiteral("NAME")});
     if (!parser.parse(args))
         return usageError(parser.errorText());
     if (parser.isSet(version)) {
@@ -575,7 +619,8 @@ int run(const QStringList &args)
         return cmdTasks(parser, positional);
     if (command == QLatin1String("launch"))
         return cmdLaunch(parser, positional);
-    if (command == QLatin1String("scale") || command == QLatin1String("restart") || command == QLatin1String("destroy"))
+    if (command == QLatin1String("scale") || command == QLatin1String("restart") ||
+        command == QLatin1String("destroy"))
         return cmdAppAction(command, parser, positional);
     if (command == QLatin1String("why"))
         return cmdWhy(parser, positional);

@@ -17,16 +17,19 @@ QUrl normalizeMarathonUrl(const QString &text, QString *error)
     if (!t.contains(QLatin1String("://")))
         t.prepend(QLatin1String("http://"));
     QUrl url(t, QUrl::StrictMode);
-    if (!url.isValid() || url.host().isEmpty()
-        || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https"))) {
-        *error = QStringLiteral("\"%1\" is not a Marathon address; expected e.g. http://10.0.0.2:8080").arg(text);
+    if (!url.isValid() || url.host().isEmpty() ||
+        (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https"))) {
+        *error =
+            QStringLiteral("\"%1\" is not a Marathon address; expected e.g. http://10.0.0.2:8080")
+                .arg(text);
         return {};
     }
     if (url.port() < 0 && url.scheme() == QLatin1String("http"))
         url.setPort(8080);
     if (!url.userInfo().isEmpty()) {
-        *error = QStringLiteral("Put no credentials in the Marathon address; use PIER_MARATHON_USER and "
-                                "PIER_MARATHON_PASSWORD, or the keychain.");
+        *error =
+            QStringLiteral("Put no credentials in the Marathon address; use PIER_MARATHON_USER and "
+                           "PIER_MARATHON_PASSWORD, or the keychain.");
         return {};
     }
     return url;
@@ -34,7 +37,9 @@ QUrl normalizeMarathonUrl(const QString &text, QString *error)
 
 QString marathonSecretKey(const QUrl &url, const QString &user)
 {
-    return QStringLiteral("marathon/%1@%2:%3").arg(user, url.host()).arg(url.port(url.scheme() == QLatin1String("https") ? 443 : 80));
+    return QStringLiteral("marathon/%1@%2:%3")
+        .arg(user, url.host())
+        .arg(url.port(url.scheme() == QLatin1String("https") ? 443 : 80));
 }
 
 namespace {
@@ -47,8 +52,8 @@ bool applyProfileCredentials(const Profile &profile, MarathonTarget *target, Api
     if (profile.auth == Profile::Auth::None)
         return true;
     const bool basic = profile.auth == Profile::Auth::Basic;
-    const QString key =
-        Profile::secretKey(profile.name, basic ? Profile::Secret::MarathonPassword : Profile::Secret::MarathonToken);
+    const QString key = Profile::secretKey(profile.name, basic ? Profile::Secret::MarathonPassword
+                                                               : Profile::Secret::MarathonToken);
     SecretStore store;
     const SecretStore::ReadResult r = store.readNow(key);
     if (r.error.isError()) {
@@ -56,12 +61,14 @@ bool applyProfileCredentials(const Profile &profile, MarathonTarget *target, Api
         return false;
     }
     if (!r.found) {
-        *error = ApiError::local(QStringLiteral("The profile \"%1\" has no Marathon %2 in the keychain.")
-                                     .arg(profile.name, basic ? QStringLiteral("password") : QStringLiteral("token")),
-                                 QStringLiteral("Enter it in the profile editor (Profiles > Edit)."));
+        *error = ApiError::local(
+            QStringLiteral("The profile \"%1\" has no Marathon %2 in the keychain.")
+                .arg(profile.name, basic ? QStringLiteral("password") : QStringLiteral("token")),
+            QStringLiteral("Enter it in the profile editor (Profiles > Edit)."));
         return false;
     }
-    target->config.auth = basic ? marathon::MarathonConfig::Auth::Basic : marathon::MarathonConfig::Auth::Token;
+    target->config.auth =
+        basic ? marathon::MarathonConfig::Auth::Basic : marathon::MarathonConfig::Auth::Token;
     target->config.username = profile.authUser;
     (basic ? target->config.password : target->config.token) = r.value;
     return true;
@@ -77,8 +84,9 @@ MarathonTarget marathonForProfile(const Profile &profile, ApiError *error)
     QString problem;
     const QUrl url = normalizeMarathonUrl(profile.marathonUrl, &problem);
     if (!url.isValid()) {
-        *error = ApiError::local(QStringLiteral("The profile \"%1\": %2").arg(profile.name, problem),
-                                 QStringLiteral("Set its Marathon address in the profile editor."));
+        *error =
+            ApiError::local(QStringLiteral("The profile \"%1\": %2").arg(profile.name, problem),
+                            QStringLiteral("Set its Marathon address in the profile editor."));
         return target;
     }
     target.config.urls = {url};
@@ -87,7 +95,8 @@ MarathonTarget marathonForProfile(const Profile &profile, ApiError *error)
     return target;
 }
 
-MarathonTarget resolveMarathon(const QString &urlOption, ApiError *error, const QString &profileName)
+MarathonTarget resolveMarathon(const QString &urlOption, ApiError *error,
+                               const QString &profileName)
 {
     MarathonTarget target;
     QString text = urlOption;
@@ -102,13 +111,14 @@ MarathonTarget resolveMarathon(const QString &urlOption, ApiError *error, const 
     if (!profileName.isEmpty() && !profiles.find(profileName, &profile, error))
         return target;
     if (text.isEmpty()) {
-        if (profileName.isEmpty() && !profiles.activeName().isEmpty()
-            && !profiles.find(profiles.activeName(), &profile, error))
+        if (profileName.isEmpty() && !profiles.activeName().isEmpty() &&
+            !profiles.find(profiles.activeName(), &profile, error))
             return target;
         if (!profile.name.isEmpty()) {
             if (profile.marathonUrl.isEmpty()) {
-                *error = ApiError::local(QStringLiteral("The profile \"%1\" has no Marathon address.").arg(profile.name),
-                                         QStringLiteral("Set one in the profile editor, or pass --marathon URL."));
+                *error = ApiError::local(
+                    QStringLiteral("The profile \"%1\" has no Marathon address.").arg(profile.name),
+                    QStringLiteral("Set one in the profile editor, or pass --marathon URL."));
                 return target;
             }
             text = profile.marathonUrl;
@@ -121,9 +131,10 @@ MarathonTarget resolveMarathon(const QString &urlOption, ApiError *error, const 
         target.source = QStringLiteral("settings");
     }
     if (text.isEmpty()) {
-        *error = ApiError::local(QStringLiteral("No Marathon address is set."),
-                                 QStringLiteral("Pass --marathon URL or set PIER_MARATHON_URL, e.g. "
-                                                "http://<master internal address>:8080 (over the VPN)."));
+        *error = ApiError::local(
+            QStringLiteral("No Marathon address is set."),
+            QStringLiteral("Pass --marathon URL or set PIER_MARATHON_URL, e.g. "
+                           "http://<master internal address>:8080 (over the VPN)."));
         return target;
     }
     QString problem;
@@ -159,8 +170,10 @@ MarathonTarget resolveMarathon(const QString &urlOption, ApiError *error, const 
             }
             if (!r.found) {
                 *error = ApiError::local(
-                    QStringLiteral("No password for %1 at %2 in the keychain.").arg(user, url.authority()),
-                    QStringLiteral("Set PIER_MARATHON_PASSWORD for this run, or save it with `pier login`."));
+                    QStringLiteral("No password for %1 at %2 in the keychain.")
+                        .arg(user, url.authority()),
+                    QStringLiteral(
+                        "Set PIER_MARATHON_PASSWORD for this run, or save it with `pier login`."));
                 return target;
             }
             target.config.password = r.value;

@@ -21,7 +21,8 @@ struct MarathonTarget {
 };
 
 // `profileName` empty: the active profile. A named profile that does not exist is an error.
-MarathonTarget resolveMarathon(const QString &urlOption, ApiError *error, const QString &profileName = {});
+MarathonTarget resolveMarathon(const QString &urlOption, ApiError *error,
+                               const QString &profileName = {});
 
 // Exactly this profile's Marathon (the environment does not override it): what the window uses
 // when the user picks a profile. Credentials from the keychain.

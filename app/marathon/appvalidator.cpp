@@ -271,10 +271,11 @@ void Validator::validatePathId(const QString &raw, const QString &path)
     });
     // Marathon's own words end the message, so it can be searched for; the start says it plainly.
     if (!charsOk)
-        add(path, QStringLiteral("use lowercase letters, digits and hyphens, each name starting and "
-                                 "ending with a letter or digit, names separated by '/' "
-                                 "(Marathon: must fully match regular expression '%1')")
-                      .arg(kSegmentPattern));
+        add(path,
+            QStringLiteral("use lowercase letters, digits and hyphens, each name starting and "
+                           "ending with a letter or digit, names separated by '/' "
+                           "(Marathon: must fully match regular expression '%1')")
+                .arg(kSegmentPattern));
     static const QStringList reserved = {str("restart"), str("tasks"), str("versions")};
     if (reserved.contains(resolved.last()))
         add(path, str("must not end with any of the following reserved keywords: restart, tasks, "

@@ -224,10 +224,12 @@ ApiError marathonErrorFrom(int httpStatus, const QByteArray &body, const QString
     const bool success = httpStatus >= 200 && httpStatus < 300;
     const bool framedOnly = success && trimmed.size() > 256 * 1024;
     QJsonParseError parseError{};
-    const QJsonDocument doc = framedOnly ? QJsonDocument() : QJsonDocument::fromJson(trimmed, &parseError);
-    const bool isJson = framedOnly ? ((trimmed.startsWith('{') && trimmed.endsWith('}'))
-                                      || (trimmed.startsWith('[') && trimmed.endsWith(']')))
-                                   : !trimmed.isEmpty() && parseError.error == QJsonParseError::NoError;
+    const QJsonDocument doc =
+        framedOnly ? QJsonDocument() : QJsonDocument::fromJson(trimmed, &parseError);
+    const bool isJson = framedOnly
+                            ? ((trimmed.startsWith('{') && trimmed.endsWith('}')) ||
+                               (trimmed.startsWith('[') && trimmed.endsWith(']')))
+                            : !trimmed.isEmpty() && parseError.error == QJsonParseError::NoError;
     const QJsonObject obj = doc.object();
     const QString marathonMessage = obj.value(QLatin1String("message")).toString();
     const QString statusText = QStringLiteral("HTTP %1").arg(httpStatus);

@@ -666,8 +666,8 @@ void TestAppValidator::notAnObjectMember()
              (ValidationIssue{s("/container"), s("error.expected.jsobject (got an array)")}));
     QCOMPARE(issues.at(1),
              (ValidationIssue{s("/healthChecks/0"), s("error.expected.jsobject (got 1.0)")}));
-    QVERIFY(
-        validateApp(QJsonObject()).contains(ValidationIssue{s("/id"), s("is required (error.path.missing)")}));
+    QVERIFY(validateApp(QJsonObject())
+                .contains(ValidationIssue{s("/id"), s("is required (error.path.missing)")}));
 }
 
 QTEST_GUILESS_MAIN(TestAppValidator)
