@@ -1,5 +1,6 @@
 // The `pier` command line as a script sees it: the real binary, run as a process, against the
 // sandbox's Marathon over real HTTP. Exit codes and output formats are its contract.
+#include "common/pierprocess.h"
 #include "sandbox/marathonserver.h"
 
 #include <QEventLoop>
@@ -15,41 +16,13 @@ using pier::sandbox::MarathonServer;
 
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
+using Run = pier::test::PierRun;
 
-// Runs pier while this process's event loop keeps serving the test Marathon.
+// Settings of these runs go to a throwaway place, never the user's.
 Run runPier(const QStringList &args, const QMap<QString, QString> &env = {}, int timeoutMs = 60000)
 {
-    QProcess p;
-    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
-    e.remove(QStringLiteral("PIER_MARATHON_URL"));
-    e.remove(QStringLiteral("PIER_MARATHON_USER"));
-    e.remove(QStringLiteral("PIER_MARATHON_PASSWORD"));
-    e.remove(QStringLiteral("PIER_MARATHON_TOKEN"));
-    // Settings of this run go to a throwaway place, never the user's.
     static QTemporaryDir config;
-    e.insert(QStringLiteral("XDG_CONFIG_HOME"), config.path());
-    for (auto it = env.begin(); it != env.end(); ++it)
-        e.insert(it.key(), it.value());
-    p.setProcessEnvironment(e);
-    QEventLoop loop;
-    QObject::connect(&p, &QProcess::finished, &loop, &QEventLoop::quit);
-    QObject::connect(&p, &QProcess::errorOccurred, &loop, &QEventLoop::quit);
-    QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
-    p.start(QStringLiteral(PIER_BINARY), args);
-    loop.exec();
-    if (p.state() != QProcess::NotRunning) {
-        p.kill();
-        p.waitForFinished();
-        return {-2, QString::fromUtf8(p.readAllStandardOutput()), QStringLiteral("timed out")};
-    }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-            QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
+    return pier::test::runPier(args, config.path(), env, timeoutMs);
 }
 
 const char *const kNginx = R"({

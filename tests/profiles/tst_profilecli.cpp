@@ -1,6 +1,7 @@
 // `pier profile ...` and `--profile NAME` on the command line, against a test Marathon on
 // 127.0.0.1, with XDG_CONFIG_HOME in a temporary directory. Runs under with-keyring.sh: a
 // profile's Marathon password comes from the keychain.
+#include "common/pierprocess.h"
 #include "core/profilestore.h"
 #include "sandbox/marathonserver.h"
 #include "secrets/secretstore.h"
@@ -18,11 +19,7 @@ using pier::sandbox::MarathonServer;
 
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
+using Run = pier::test::PierRun;
 
 } // namespace
 
@@ -31,32 +28,9 @@ class TestProfileCli : public QObject {
     QTemporaryDir m_config;
     QTemporaryDir m_files;
 
-    // Runs pier while this process's event loop keeps serving the test Marathon.
     Run pier(const QStringList &args, const QMap<QString, QString> &env = {})
     {
-        QProcess p;
-        QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
-        for (const char *name : {"PIER_MARATHON_URL", "PIER_MARATHON_USER",
-                                 "PIER_MARATHON_PASSWORD", "PIER_MARATHON_TOKEN"})
-            e.remove(QLatin1String(name));
-        e.insert(QStringLiteral("XDG_CONFIG_HOME"), m_config.path());
-        for (auto it = env.begin(); it != env.end(); ++it)
-            e.insert(it.key(), it.value());
-        p.setProcessEnvironment(e);
-        QEventLoop loop;
-        connect(&p, &QProcess::finished, &loop, &QEventLoop::quit);
-        connect(&p, &QProcess::errorOccurred, &loop, &QEventLoop::quit);
-        QTimer::singleShot(30000, &loop, &QEventLoop::quit);
-        p.start(QStringLiteral(PIER_BINARY), args);
-        loop.exec();
-        if (p.state() != QProcess::NotRunning) {
-            p.kill();
-            p.waitForFinished();
-            return {-2, {}, QStringLiteral("timed out")};
-        }
-        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-                QString::fromUtf8(p.readAllStandardOutput()),
-                QString::fromUtf8(p.readAllStandardError())};
+        return pier::test::runPier(args, m_config.path(), env, 30000);
     }
 
     QString writeFile(const QString &name, const QByteArray &text)
