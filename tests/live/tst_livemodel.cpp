@@ -193,10 +193,14 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(running(*m_model, id), 1, 3000);
         // The launch's deployment ends (the model shows it go), so scaling is not locked.
         QTRY_VERIFY_WITH_TIMEOUT(m_model->deploymentsFor(id).isEmpty(), 5000);
+        // A poll can show the deployment gone a moment before the server drops it (its list
+        // and the app come from two requests): the server has the last word on the lock.
+        QTRY_VERIFY_WITH_TIMEOUT(m_server->deploymentIds().isEmpty(), 5000);
 
         QVERIFY(!done(m_user->scaleApp(id, 5))->error().isError());
         QTRY_COMPARE_WITH_TIMEOUT(running(*m_model, id), 5, 5000);
         QTRY_VERIFY_WITH_TIMEOUT(m_model->deploymentsFor(id).isEmpty(), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_server->deploymentIds().isEmpty(), 5000);
         QCOMPARE(modelTaskIds(*m_model, id), serverTaskIds(*m_server, id));
 
         // Kill one task: it ends as killed, and Marathon starts a replacement.
@@ -205,6 +209,7 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(!modelTaskIds(*m_model, id).contains(victim), 2000);
         QTRY_COMPARE_WITH_TIMEOUT(running(*m_model, id), 5, 5000);
         QTRY_VERIFY_WITH_TIMEOUT(m_model->deploymentsFor(id).isEmpty(), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_server->deploymentIds().isEmpty(), 5000);
         if (!legacy) {
             QCOMPARE(latency.changes.value(victim + QStringLiteral(" TASK_KILLED")).oldState,
                      QStringLiteral("TASK_RUNNING"));
@@ -296,6 +301,7 @@ private slots:
         QVERIFY(!done(m_user->createApp(appDef(id, 2)))->error().isError());
         QTRY_COMPARE_WITH_TIMEOUT(running(*m_model, id), 2, 5000);
         QTRY_VERIFY_WITH_TIMEOUT(m_model->deploymentsFor(id).isEmpty(), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_server->deploymentIds().isEmpty(), 5000);
 
         m_server->injectFault(QStringLiteral("/v2/events"), 503, {}, 3);
         m_server->httpServer()->closeAllStreams();

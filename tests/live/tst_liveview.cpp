@@ -163,6 +163,8 @@ private slots:
         QVERIFY(!done(m_user->createApp(appDef(id, 1)))->error().isError());
         QTRY_COMPARE_WITH_TIMEOUT(cell(table, id, LiveAppsModel::Status), QStringLiteral("Running"),
                                   5000);
+        // The server has the last word on the deployment lock the next action would meet.
+        QTRY_VERIFY_WITH_TIMEOUT(m_server->deploymentIds().isEmpty(), 5000);
         m_view->selectApp(id);
         QCOMPARE(m_view->selectedApp(), id);
         auto *spin = find<QSpinBox>("liveInstances");
@@ -197,6 +199,8 @@ private slots:
         QVERIFY(!done(m_user->createApp(appDef(id, 1)))->error().isError());
         QTRY_COMPARE_WITH_TIMEOUT(cell(table, id, LiveAppsModel::Status), QStringLiteral("Running"),
                                   5000);
+        // The server has the last word on the deployment lock the next action would meet.
+        QTRY_VERIFY_WITH_TIMEOUT(m_server->deploymentIds().isEmpty(), 5000);
         m_view->selectApp(id);
         const int asked = MessageBox::questionCount();
         MessageBox::setNextAnswer(MessageBox::Cancel);
