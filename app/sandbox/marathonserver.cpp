@@ -14,6 +14,7 @@
 #include <QTimer>
 #include <QUuid>
 #include <cmath>
+#include <optional>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -891,6 +892,18 @@ struct MarathonServer::Private {
                 return &d;
         }
         return nullptr;
+    }
+
+    // A change to an app with a deployment in progress: 409 unless forced, in which case the
+    // running deployments are cancelled first, as Marathon does. Empty when the change may go on.
+    std::optional<HttpResponse> takeLock(const QString &appId, bool force, const QString &why)
+    {
+        if (deploymentsFor(appId).isEmpty())
+            return std::nullopt;
+        if (!force)
+            return lockedResponse(appId);
+        cancelDeploymentsOf(appId, why);
+        return std::nullopt;
     }
 
     HttpResponse lockedResponse(const QString &appId) const
@@ -1774,11 +1787,8 @@ HttpResponse MarathonServer::Private::putApp(const HttpRequest &r)
             return jsonReply(
                 404, message(u"App '%1' does not exist in version %2"_s.arg(appId, wanted)));
         }
-        if (!deploymentsFor(appId).isEmpty()) {
-            if (!force)
-                return lockedResponse(appId);
-            cancelDeploymentsOf(appId, u"Canceled by a forced update"_s);
-        }
+        if (auto locked = takeLock(appId, force, u"Canceled by a forced update"_s))
+            return *locked;
         QString version;
         const QString id = updateApp(appId, withoutReadOnly(found), &version);
         return deploymentResult(200, id, version);
@@ -1813,11 +1823,8 @@ HttpResponse MarathonServer::Private::putApp(const HttpRequest &r)
     if (!checkApp(input, &error))
         return error;
 
-    if (!deploymentsFor(appId).isEmpty()) {
-        if (!force)
-            return lockedResponse(appId);
-        cancelDeploymentsOf(appId, u"Canceled by a forced update"_s);
-    }
+    if (auto locked = takeLock(appId, force, u"Canceled by a forced update"_s))
+        return *locked;
     QString version;
     if (!exists) {
         const QString id = createApp(input, &version);
@@ -1836,11 +1843,8 @@ HttpResponse MarathonServer::Private::deleteAppRoute(const HttpRequest &r)
     const QString appId = normalizeId(r.pathParam(u"id"_s));
     if (!apps.contains(appId))
         return appNotFound(appId);
-    if (!deploymentsFor(appId).isEmpty()) {
-        if (!r.queryFlag(u"force"_s))
-            return lockedResponse(appId);
-        cancelDeploymentsOf(appId, u"Canceled by a forced delete"_s);
-    }
+    if (auto locked = takeLock(appId, r.queryFlag(u"force"_s), u"Canceled by a forced delete"_s))
+        return *locked;
     QString version;
     const QString id = deleteApp(appId, &version);
     return deploymentResult(200, id, version);
@@ -1851,11 +1855,8 @@ HttpResponse MarathonServer::Private::restartRoute(const HttpRequest &r)
     const QString appId = normalizeId(r.pathParam(u"id"_s));
     if (!apps.contains(appId))
         return appNotFound(appId);
-    if (!deploymentsFor(appId).isEmpty()) {
-        if (!r.queryFlag(u"force"_s))
-            return lockedResponse(appId);
-        cancelDeploymentsOf(appId, u"Canceled by a forced restart"_s);
-    }
+    if (auto locked = takeLock(appId, r.queryFlag(u"force"_s), u"Canceled by a forced restart"_s))
+        return *locked;
     QString version;
     const QString id = restartApp(appId, &version);
     return deploymentResult(200, id, version);
@@ -1892,10 +1893,9 @@ HttpResponse MarathonServer::Private::killAppTasks(const HttpRequest &r)
         return appNotFound(appId);
     const QString host = r.queryValue(u"host"_s);
     const bool scale = r.queryFlag(u"scale"_s);
-    if (scale && !deploymentsFor(appId).isEmpty()) {
-        if (!r.queryFlag(u"force"_s))
-            return lockedResponse(appId);
-        cancelDeploymentsOf(appId, u"Canceled by a forced scale"_s);
+    if (scale) {
+        if (auto locked = takeLock(appId, r.queryFlag(u"force"_s), u"Canceled by a forced scale"_s))
+            return *locked;
     }
     App &app = apps[appId];
     QJsonArray killed;
@@ -1928,10 +1928,9 @@ HttpResponse MarathonServer::Private::killAppTask(const HttpRequest &r)
     if (!t)
         return jsonReply(404, message(u"Task '%1' does not exist"_s.arg(taskId)));
     const bool scale = r.queryFlag(u"scale"_s);
-    if (scale && !deploymentsFor(appId).isEmpty()) {
-        if (!r.queryFlag(u"force"_s))
-            return lockedResponse(appId);
-        cancelDeploymentsOf(appId, u"Canceled by a forced scale"_s);
+    if (scale) {
+        if (auto locked = takeLock(appId, r.queryFlag(u"force"_s), u"Canceled by a forced scale"_s))
+            return *locked;
     }
     const QJsonObject json = taskJson(*t);
     killTask(app, taskId);
