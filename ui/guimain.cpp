@@ -1,5 +1,7 @@
 // The window's entry point, called by app/main.cpp when no subcommand is given.
 #include "cli/connection.h"
+#include "core/profilestore.h"
+#include "diagnosis/diagnosisjob.h"
 #include "marathon/livemodel.h"
 #include "marathon/marathonclient.h"
 #include "ui/appeditor.h"
@@ -107,11 +109,17 @@ int runGui(int argc, char **argv)
     // The Live page follows the same Marathon, on the same client (leader, credentials, CA),
     // and follows a profile switch.
     std::unique_ptr<pier::marathon::LiveModel> live;
-    const auto followClient = [&window, &live](pier::marathon::MarathonClient *client) {
+    const auto followClient = [&window, &live, &profiles](pier::marathon::MarathonClient *client) {
         if (!client)
             return;
         live = std::make_unique<pier::marathon::LiveModel>(client);
-        window.setPageWidget(pier::ui::MainWindow::Page::Live, new pier::ui::LiveView(live.get()));
+        auto *view = new pier::ui::LiveView(live.get());
+        pier::Profile profile;
+        if (!profiles.currentProfile().isEmpty() &&
+            pier::ProfileStore().find(profiles.currentProfile(), &profile) &&
+            !profile.mesosUrl.isEmpty())
+            view->setMesosUrl(pier::diagnosis::mesosUrlFromText(profile.mesosUrl));
+        window.setPageWidget(pier::ui::MainWindow::Page::Live, view);
         live->start();
     };
     QObject::connect(

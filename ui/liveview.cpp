@@ -1,10 +1,12 @@
 #include "ui/liveview.h"
 
+#include "diagnosis/diagnosisjob.h"
 #include "marathon/livemodel.h"
 #include "marathon/marathonclient.h"
 #include "ui/accents.h"
 #include "ui/liveappsmodel.h"
 #include "ui/livechart.h"
+#include "mesos/mesosclient.h"
 #include "ui/messagebox.h"
 
 #include <QComboBox>
@@ -164,6 +166,7 @@ LiveView::LiveView(LiveModel *model, QWidget *parent)
     connect(m_ticker, &QTimer::timeout, this, [this] {
         updateStatus();
         sampleChart();
+        watchWaiting();
     });
     m_ticker->start(1000);
     updateStatus();
@@ -267,10 +270,28 @@ void LiveView::buildUi()
     m_failure->setObjectName(QStringLiteral("liveFailure"));
     m_failure->setWordWrap(true);
     m_failure->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_why = new QPushButton(tr("&Why is it waiting?"));
+    m_why->setObjectName(QStringLiteral("liveWhy"));
+    m_why->setToolTip(tr("Explain from Marathon's and Mesos's state what keeps this app from "
+                         "running all its instances."));
     auto *taskButtons = new QHBoxLayout;
     taskButtons->addWidget(m_kill);
     taskButtons->addWidget(m_killScale);
     taskButtons->addWidget(m_failure, 1);
+    taskButtons->addWidget(m_why);
+    m_diagnosis = new QLabel;
+    m_diagnosis->setObjectName(QStringLiteral("liveDiagnosis"));
+    m_diagnosis->setWordWrap(true);
+    m_diagnosis->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_diagnosis->setVisible(false);
+    m_resetDelay = new QPushButton(tr("Reset the launch &delay"));
+    m_resetDelay->setObjectName(QStringLiteral("liveResetDelay"));
+    m_resetDelay->setToolTip(tr("Marathon waits longer after each failed launch; this makes it "
+                                "launch the next task at once."));
+    m_resetDelay->setVisible(false);
+    auto *diagnosisRow = new QHBoxLayout;
+    diagnosisRow->addWidget(m_diagnosis, 1);
+    diagnosisRow->addWidget(m_resetDelay, 0, Qt::AlignTop);
 
     m_deployments = makeTable({tr("Deployment"), tr("Apps"), tr("Progress"), tr("Now doing")});
     m_deployments->setObjectName(QStringLiteral("liveDeployments"));
@@ -295,6 +316,7 @@ void LiveView::buildUi()
     lowerLayout->addWidget(m_action);
     lowerLayout->addWidget(m_tasks, 2);
     lowerLayout->addLayout(taskButtons);
+    lowerLayout->addLayout(diagnosisRow);
     auto *bottom = new QHBoxLayout;
     auto *deployBox = new QVBoxLayout;
     deployBox->addWidget(new QLabel(tr("Deployments in progress")));
@@ -340,6 +362,8 @@ void LiveView::buildUi()
     connect(m_rollback, &QPushButton::clicked, this, &LiveView::rollback);
     connect(m_cancelRollback, &QPushButton::clicked, this, [this] { cancelDeployment(true); });
     connect(m_cancelKeep, &QPushButton::clicked, this, [this] { cancelDeployment(false); });
+    connect(m_why, &QPushButton::clicked, this, &LiveView::diagnose);
+    connect(m_resetDelay, &QPushButton::clicked, this, &LiveView::resetDelay);
     // Selecting the first app that appears, so the page is never empty below.
     connect(m_proxy, &QAbstractItemModel::rowsInserted, this, [this] {
         if (m_selected.isEmpty() && m_proxy->rowCount() > 0)
@@ -395,6 +419,14 @@ void LiveView::onSelectionChanged()
         sampleChart();
     }
     m_appTitle->setText(m_selected.isEmpty() ? tr("No app selected") : m_selected);
+    if (changed) {
+        m_waitingSince = {};
+        m_lastDiagnosis = {};
+        m_diagnosedApp.clear();
+        m_diagnosis->clear();
+        m_diagnosis->setVisible(false);
+        m_resetDelay->setVisible(false);
+    }
     refreshTasks();
     refreshDeployments();
     refreshActions();
@@ -414,6 +446,8 @@ void LiveView::refreshActions()
     const bool task = app && !m_tasks->selectedItems().isEmpty();
     m_kill->setEnabled(task && !m_busy);
     m_killScale->setEnabled(task && !m_busy);
+    m_why->setEnabled(app && !m_job);
+    m_resetDelay->setEnabled(app && !m_busy);
     const bool deployment = !m_deployments->selectedItems().isEmpty();
     m_cancelRollback->setEnabled(deployment && !m_busy);
     m_cancelKeep->setEnabled(deployment && !m_busy);
@@ -808,6 +842,145 @@ void LiveView::cancelDeployment(bool rollback)
                   ? tr("Cancelled deployment %1; rolling %2 back").arg(shortId(dep), apps)
                   : tr("Cancelled deployment %1; %2 stays as it is now").arg(shortId(dep), apps),
               [this, dep, rollback](bool) { return m_client->cancelDeployment(dep, rollback); });
+}
+
+} // namespace pier::ui
+
+namespace pier::ui {
+
+void LiveView::setMesosUrl(const QUrl &url)
+{
+    m_mesosUrl = url;
+    m_mesos.reset();
+}
+
+QString LiveView::diagnosisText() const
+{
+    return m_diagnosis->text();
+}
+
+bool LiveView::selectedAppWaits() const
+{
+    if (!m_model || !m_model->hasApp(m_selected))
+        return false;
+    const marathon::MarathonApp app = m_model->app(m_selected);
+    int running = 0;
+    for (const marathon::MarathonTask &t : app.tasks)
+        running += t.effectiveState() == QLatin1String("TASK_RUNNING") ? 1 : 0;
+    return !m_model->deploymentsFor(m_selected).isEmpty() || running < app.instances ||
+           m_model->queueEntry(m_selected).has_value();
+}
+
+// A deployment that has not progressed for a while gets its explanation without being asked,
+// refreshed every 15 s while it waits; one that ends takes its explanation with it.
+void LiveView::watchWaiting()
+{
+    if (!selectedAppWaits()) {
+        m_waitingSince = {};
+        if (m_diagnosis->isVisible() && !m_job) {
+            m_diagnosis->clear();
+            m_diagnosis->setVisible(false);
+            m_resetDelay->setVisible(false);
+        }
+        return;
+    }
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    if (!m_waitingSince.isValid())
+        m_waitingSince = now;
+    if (m_job || m_waitingSince.msecsTo(now) < 8000)
+        return;
+    if (m_lastDiagnosis.isValid() && m_lastDiagnosis.msecsTo(now) < 15000)
+        return;
+    diagnose();
+}
+
+void LiveView::diagnose()
+{
+    if (!m_client || !m_model || !m_model->hasApp(m_selected) || m_job)
+        return;
+    if (!m_mesos) {
+        mesos::MesosConfig config;
+        config.url = m_mesosUrl.isValid() ? m_mesosUrl
+                                          : diagnosis::defaultMesosUrl(m_client->currentUrl());
+        config.timeoutMs = 5000;
+        m_mesos = std::make_unique<mesos::MesosClient>(config);
+    }
+    const QString appId = m_selected;
+    m_job = new diagnosis::DiagnosisJob(m_client, m_mesos.get(), appId, this);
+    m_lastDiagnosis = QDateTime::currentDateTimeUtc();
+    if (m_diagnosedApp != appId || m_diagnosis->text().isEmpty()) {
+        m_diagnosis->setText(tr("Looking at Marathon's and Mesos's state…"));
+        setAccent(m_diagnosis, Accent::None);
+        m_diagnosis->setVisible(true);
+    }
+    refreshActions();
+    connect(m_job, &diagnosis::DiagnosisJob::finished, this, [this, appId] {
+        diagnosis::DiagnosisJob *job = m_job;
+        job->deleteLater();
+        m_job = nullptr;
+        refreshActions();
+        if (appId != m_selected)
+            return;
+        m_diagnosedApp = appId;
+        m_diagnosis->setVisible(true);
+        if (job->error()) {
+            m_diagnosis->setText(tr("Could not ask Marathon: %1").arg(job->error().toText()));
+            setAccent(m_diagnosis, Accent::Error);
+            m_resetDelay->setVisible(false);
+            return;
+        }
+        const diagnosis::Diagnosis &d = job->diagnosis();
+        QString text = d.text().trimmed();
+        if (!job->input().mesosError.isEmpty() &&
+            d.kind != diagnosis::Diagnosis::Kind::NothingWaiting)
+            text += QLatin1Char('\n') +
+                    tr("(Mesos's state was not available: %1. The profile's Mesos address "
+                       "gives the numbers per agent.)")
+                        .arg(job->input().mesosError);
+        m_diagnosis->setText(text);
+        const bool blocked = d.kind != diagnosis::Diagnosis::Kind::NothingWaiting &&
+                             d.kind != diagnosis::Diagnosis::Kind::Progressing;
+        setAccent(m_diagnosis, blocked ? Accent::Error : Accent::None);
+        bool canReset = false;
+        for (const diagnosis::Action &a : d.actions)
+            canReset = canReset || a.id == QLatin1String("reset-delay");
+        m_resetDelay->setVisible(canReset);
+    });
+    m_job->start();
+}
+
+void LiveView::resetDelay()
+{
+    if (!m_client || m_selected.isEmpty())
+        return;
+    const QString appId = m_selected;
+    m_busy = true;
+    refreshActions();
+    setActionText(tr("Resetting the launch delay of %1…").arg(appId), int(Accent::None));
+    MarathonReply *r = m_client->resetDelay(appId);
+    connect(r, &MarathonReply::finished, this, [this, r, appId] {
+        r->deleteLater();
+        m_busy = false;
+        refreshActions();
+        const ApiError &e = r->error();
+        if (e.isError() && e.httpStatus == 404) {
+            setActionText(tr("%1 has no launch delay to reset: it is not waiting in the launch "
+                             "queue.")
+                              .arg(appId),
+                          int(Accent::None));
+        } else if (e.isError()) {
+            setActionText(tr("Resetting the launch delay failed: %1").arg(e.toText()),
+                          int(Accent::Error));
+        } else {
+            setActionText(tr("Reset the launch delay of %1: Marathon launches the next task at "
+                             "once. If the cause is not fixed, it will fail again.")
+                              .arg(appId),
+                          int(Accent::Ok));
+            m_resetDelay->setVisible(false);
+            if (m_model)
+                m_model->refresh();
+        }
+    });
 }
 
 } // namespace pier::ui

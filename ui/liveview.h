@@ -2,10 +2,13 @@
 
 #include "marathon/livemodel.h"
 
+#include <QDateTime>
 #include <QPointer>
 #include <QString>
+#include <QUrl>
 #include <QWidget>
 #include <functional>
+#include <memory>
 
 class QComboBox;
 class QLabel;
@@ -16,6 +19,13 @@ class QSpinBox;
 class QTableView;
 class QTableWidget;
 class QTimer;
+
+namespace pier::mesos {
+class MesosClient;
+}
+namespace pier::diagnosis {
+class DiagnosisJob;
+}
 
 namespace pier::ui {
 
@@ -41,6 +51,13 @@ public:
     QString statusLine() const;
     QString actionResult() const;
 
+    // "Why is it waiting?": the Mesos master the diagnosis asks (default: Marathon's host on
+    // port 5050). The view runs it by itself when the selected app has waited a while, and on
+    // the button; the text stays until the app stops waiting or another app is selected.
+    void setMesosUrl(const QUrl &url);
+    void diagnose();
+    QString diagnosisText() const;
+
 private:
     void buildUi();
     void updateStatus();
@@ -64,6 +81,9 @@ private:
     void killSelectedTask(bool scale);
     void rollback();
     void cancelDeployment(bool rollback);
+    void resetDelay();
+    bool selectedAppWaits() const;
+    void watchWaiting();
 
     QPointer<marathon::LiveModel> m_model;
     marathon::MarathonClient *m_client = nullptr;
@@ -99,6 +119,16 @@ private:
     QString m_watchDeployment; // the deployment the last action started, followed to its end
     QString m_watchDone;
     bool m_tasksDirty = false;
+
+    QPushButton *m_why = nullptr;
+    QPushButton *m_resetDelay = nullptr;
+    QLabel *m_diagnosis = nullptr;
+    QUrl m_mesosUrl;
+    std::unique_ptr<mesos::MesosClient> m_mesos;
+    QPointer<diagnosis::DiagnosisJob> m_job;
+    QString m_diagnosedApp;
+    QDateTime m_waitingSince;
+    QDateTime m_lastDiagnosis;
 };
 
 } // namespace pier::ui

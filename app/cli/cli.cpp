@@ -66,8 +66,10 @@ Commands:
   scale APP_ID N                 set the number of instances
   restart APP_ID                 restart every task of the app
   destroy APP_ID                 remove the app and its tasks
-  why APP_ID [--json]            why a deployment does not progress: the resource, port or
-                                 constraint no agent can meet (with numbers), or failing tasks
+  why APP_ID [--json] [--reset-delay]
+                                 why a deployment does not progress: the resource, port or
+                                 constraint no agent can meet (with numbers), or failing tasks;
+                                 --reset-delay ends the launch backoff of failing tasks
   watch [APP_ID]                 print one line per task change (time, app, task, old → new state,
                                  health) until Ctrl+C; follows the event stream, or polls
   login [--user NAME]            save a Marathon password in the system keychain (read from stdin)
@@ -582,6 +584,8 @@ int run(const QStringList &args)
     parser.addOption({QStringLiteral("mesos"), QStringLiteral("The Mesos master's address."),
                       QStringLiteral("URL")});
     parser.addOption({QStringLiteral("force"), QStringLiteral("Override a deployment lock.")});
+    parser.addOption(
+        {QStringLiteral("reset-delay"), QStringLiteral("Reset the app's launch delay.")});
     parser.addOption({QStringLiteral("wait"), QStringLiteral("Follow the deployment to the end.")});
     parser.addOption(
         {QStringLiteral("timeout"), QStringLiteral("Seconds to wait."), QStringLiteral("SECONDS")});

@@ -1,7 +1,9 @@
 #include "cli/why.h"
 
 #include "cli/connection.h"
+#include "core/profilestore.h"
 #include "diagnosis/diagnosis.h"
+#include "diagnosis/diagnosisjob.h"
 #include "marathon/marathonclient.h"
 #include "mesos/mesosclient.h"
 
@@ -27,25 +29,49 @@ QTextStream &whyErr()
     return s;
 }
 
-// The master's address: the option, the environment, or Marathon's host on Mesos's port.
-QUrl mesosUrl(const QCommandLineParser &parser, const QUrl &marathon)
+// The master's address: the option, the environment, the profile, or Marathon's host on Mesos's
+// port.
+QUrl mesosUrl(const QCommandLineParser &parser, const MarathonTarget &target, const QUrl &marathon)
 {
     QString text = parser.value(QStringLiteral("mesos"));
     if (text.isEmpty())
         text = qEnvironmentVariable("PIER_MESOS_URL");
-    if (!text.isEmpty()) {
-        if (!text.contains(QLatin1String("://")))
-            text.prepend(QLatin1String("http://"));
-        QUrl url(text);
-        if (url.port() < 0 && url.scheme() == QLatin1String("http"))
-            url.setPort(5050);
-        return url;
+    if (text.isEmpty() && !target.profile.isEmpty()) {
+        Profile profile;
+        if (ProfileStore().find(target.profile, &profile))
+            text = profile.mesosUrl;
     }
-    QUrl url;
-    url.setScheme(QStringLiteral("http"));
-    url.setHost(marathon.host());
-    url.setPort(5050);
-    return url;
+    if (!text.isEmpty())
+        return diagnosis::mesosUrlFromText(text);
+    return diagnosis::defaultMesosUrl(marathon);
+}
+
+// DELETE /v2/queue/{app}/delay: the next launch goes out at once instead of after the backoff.
+int resetLaunchDelay(marathon::MarathonClient &client, const QString &appId,
+                     const diagnosis::Diagnosis &d)
+{
+    std::unique_ptr<marathon::MarathonReply> reply(client.resetDelay(appId));
+    QEventLoop loop;
+    QObject::connect(reply.get(), &marathon::MarathonReply::finished, &loop, &QEventLoop::quit);
+    if (!reply->isFinished())
+        loop.exec();
+    if (reply->error()) {
+        if (reply->error().httpStatus == 404) {
+            whyOut() << appId << " has no launch delay to reset: it is not in the launch queue.\n";
+            whyOut().flush();
+            return 0;
+        }
+        whyErr() << "pier: " << reply->error().toText() << "\n";
+        whyErr().flush();
+        return 1;
+    }
+    whyOut() << "Reset the launch delay of " << appId
+             << ": Marathon launches its next task at once.\n";
+    if (d.kind == diagnosis::Diagnosis::Kind::TasksFailing)
+        whyOut() << "Its tasks were failing; if the cause is not fixed they will fail again:\n"
+                 << d.text();
+    whyOut().flush();
+    return 0;
 }
 
 } // namespace
@@ -67,58 +93,25 @@ int cmdWhy(const QCommandLineParser &parser, const QStringList &args)
     }
     marathon::MarathonClient marathonClient(target.config);
     mesos::MesosConfig mesosConfig;
-    mesosConfig.url = mesosUrl(parser, marathonClient.currentUrl());
+    mesosConfig.url = mesosUrl(parser, target, marathonClient.currentUrl());
     mesos::MesosClient mesosClient(mesosConfig);
 
-    QString appId = args.first();
-    if (!appId.startsWith(QLatin1Char('/')))
-        appId.prepend(QLatin1Char('/'));
-
-    // The four questions go out together; the answer waits for all of them.
-    std::unique_ptr<marathon::MarathonReply> app(marathonClient.getApp(
-        appId, {QStringLiteral("app.tasks"), QStringLiteral("app.counts"),
-                QStringLiteral("app.deployments"), QStringLiteral("app.lastTaskFailure")}));
-    std::unique_ptr<marathon::MarathonReply> queue(marathonClient.queue());
-    std::unique_ptr<marathon::MarathonReply> deployments(marathonClient.listDeployments());
-    std::unique_ptr<mesos::MesosReply> state(mesosClient.state());
+    const bool resetDelay = parser.isSet(QStringLiteral("reset-delay"));
+    diagnosis::DiagnosisJob job(&marathonClient, &mesosClient, args.first());
     QEventLoop loop;
-    auto check = [&] {
-        if (app->isFinished() && queue->isFinished() && deployments->isFinished() &&
-            state->isFinished())
-            loop.quit();
-    };
-    QObject::connect(app.get(), &marathon::MarathonReply::finished, &loop, check);
-    QObject::connect(queue.get(), &marathon::MarathonReply::finished, &loop, check);
-    QObject::connect(deployments.get(), &marathon::MarathonReply::finished, &loop, check);
-    QObject::connect(state.get(), &mesos::MesosReply::finished, &loop, check);
-    check();
-    if (!(app->isFinished() && queue->isFinished() && deployments->isFinished() &&
-          state->isFinished()))
+    QObject::connect(&job, &diagnosis::DiagnosisJob::finished, &loop, &QEventLoop::quit);
+    job.start();
+    if (!job.isFinished())
         loop.exec();
-
-    for (const marathon::MarathonReply *r : {app.get(), queue.get(), deployments.get()}) {
-        if (r->error()) {
-            whyErr() << "pier: " << r->error().toText() << "\n";
-            whyErr().flush();
-            return 1;
-        }
+    if (job.error()) {
+        whyErr() << "pier: " << job.error().toText() << "\n";
+        whyErr().flush();
+        return 1;
     }
-
-    diagnosis::DiagnosisInput input;
-    input.app = app->app();
-    const QList<marathon::QueueEntry> entries = queue->queue();
-    for (const marathon::QueueEntry &e : entries) {
-        if (e.appId == input.app.id)
-            input.queue = e;
-    }
-    input.deployments = deployments->deployments();
-    if (state->error())
-        input.mesosError =
-            QStringLiteral("%1 (%2)").arg(state->error().message, mesosConfig.url.toString());
-    else
-        input.mesos = state->state();
-
-    const diagnosis::Diagnosis d = diagnosis::diagnose(input);
+    const diagnosis::DiagnosisInput &input = job.input();
+    const diagnosis::Diagnosis &d = job.diagnosis();
+    if (resetDelay)
+        return resetLaunchDelay(marathonClient, input.app.id, d);
     if (parser.isSet(QStringLiteral("json"))) {
         QJsonObject o = d.toJson();
         if (!input.mesosError.isEmpty())
@@ -129,14 +122,10 @@ int cmdWhy(const QCommandLineParser &parser, const QStringList &args)
     }
     whyOut() << d.text();
     for (const diagnosis::Action &a : d.actions) {
-        if (a.id == QLatin1String("reset-delay")) {
-            QUrl url = marathonClient.currentUrl();
-            url.setPath(url.path() + QStringLiteral("/v2/queue") + input.app.id +
-                        QStringLiteral("/delay"));
-            whyOut() << "  To reset the delay: curl -X DELETE " << url.toString() << "\n";
-        }
+        if (a.id == QLatin1String("reset-delay"))
+            whyOut() << "  To reset the delay: pier why " << input.app.id << " --reset-delay\n";
     }
-    if (state->error() && d.kind != diagnosis::Diagnosis::Kind::NothingWaiting)
+    if (!input.mesosError.isEmpty() && d.kind != diagnosis::Diagnosis::Kind::NothingWaiting)
         whyOut() << "  Note: Mesos's state was not available (" << input.mesosError
                  << "); give its address with --mesos URL or PIER_MESOS_URL.\n";
     whyOut().flush();

@@ -4,6 +4,7 @@
 #include "marathon/livemodel.h"
 #include "marathon/marathonclient.h"
 #include "sandbox/marathonserver.h"
+#include "sandbox/mesosserver.h"
 #include "ui/liveappsmodel.h"
 #include "ui/livechart.h"
 #include "ui/liveview.h"
@@ -232,6 +233,72 @@ private slots:
         const QModelIndex index = table->model()->index(0, 0);
         QCOMPARE(index.data(Qt::ForegroundRole).value<QColor>(),
                  QApplication::palette().color(QPalette::Disabled, QPalette::Text));
+    }
+
+    // An app that fits on no agent gets its explanation without anyone asking, with the numbers
+    // from Mesos; it goes away once the app no longer waits.
+    void waitingAppIsExplainedByItself()
+    {
+        pier::sandbox::MesosServer mesos(m_server->cluster());
+        QVERIFY(mesos.listen());
+        m_view->setMesosUrl(mesos.url());
+        auto *diagnosis = find<QLabel>("liveDiagnosis");
+        const QString id = QStringLiteral("/huge");
+        AppDefinition def = appDef(id, 1);
+        QJsonObject o = def.json();
+        o.insert(QStringLiteral("mem"), 20480);
+        QVERIFY(!done(m_user->createApp(AppDefinition(o)))->error().isError());
+        QTRY_VERIFY_WITH_TIMEOUT(m_model->hasApp(id), 3000);
+        m_view->selectApp(id);
+        QVERIFY(!diagnosis->isVisible());
+        QTRY_VERIFY_WITH_TIMEOUT(diagnosis->isVisible() &&
+                                     diagnosis->text().contains(QStringLiteral("20480 MiB")),
+                                 15000);
+        QVERIFY2(diagnosis->text().contains(QStringLiteral("15360 MiB free")),
+                 qPrintable(diagnosis->text()));
+        QVERIFY(!find<QPushButton>("liveResetDelay")->isVisible());
+
+        // Scaled to what fits: no longer waiting, the explanation leaves.
+        o.insert(QStringLiteral("mem"), 32);
+        QVERIFY(!done(m_user->updateApp(AppDefinition(o), true))->error().isError());
+        QTRY_VERIFY_WITH_TIMEOUT(!diagnosis->isVisible(), 10000);
+    }
+
+    // Tasks that keep failing: the button explains it with the failure and the backoff, and
+    // "Reset the launch delay" makes Marathon launch again at once.
+    void failingTasksOfferResetDelay()
+    {
+        const QString id = QStringLiteral("/crash");
+        m_server->setFailing(id, QStringLiteral("Docker container exited with status 1"));
+        QJsonObject o = appDef(id, 1).json();
+        o.insert(QStringLiteral("backoffSeconds"), 60);
+        QVERIFY(!done(m_user->createApp(AppDefinition(o)))->error().isError());
+        QTRY_VERIFY_WITH_TIMEOUT(m_model->queueEntry(id).has_value() &&
+                                     m_model->queueEntry(id)->delaySeconds > 0,
+                                 10000);
+        m_view->selectApp(id);
+        auto *why = find<QPushButton>("liveWhy");
+        QTRY_VERIFY(why->isEnabled());
+        QTest::mouseClick(why, Qt::LeftButton);
+        auto *diagnosis = find<QLabel>("liveDiagnosis");
+        auto *reset = find<QPushButton>("liveResetDelay");
+        QTRY_VERIFY_WITH_TIMEOUT(
+            diagnosis->text().contains(QStringLiteral("Docker container exited with status 1")),
+            10000);
+        QTRY_VERIFY(reset->isVisible() && reset->isEnabled());
+        const auto lastFailure = [this, &id] {
+            std::unique_ptr<MarathonReply> a(done(m_user->getApp(id, {QStringLiteral("app.lastTaskFailure")})));
+            return a->app().lastTaskFailure.value(QStringLiteral("timestamp")).toString();
+        };
+        const QString failedAt = lastFailure();
+        QVERIFY(!failedAt.isEmpty());
+        QTest::mouseClick(reset, Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            m_view->actionResult().startsWith(QStringLiteral("Reset the launch delay of /crash")),
+            5000);
+        QVERIFY(!reset->isVisible());
+        // With a 60 s backoff, a new launch (which fails again) within seconds is the reset's doing.
+        QTRY_VERIFY_WITH_TIMEOUT(lastFailure() != failedAt, 8000);
     }
 };
 

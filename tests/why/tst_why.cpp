@@ -292,6 +292,58 @@ private slots:
         QCOMPARE(d.actions.first().id, u"reset-delay"_s);
     }
 
+    // `pier why` points at --reset-delay for failing tasks; --reset-delay makes Marathon launch
+    // again at once, and says so plainly for an app that has no delay.
+    void pierWhyResetsTheDelay()
+    {
+        start();
+        m_marathon->setFailing(u"/crash"_s, u"Docker container exited with status 1"_s);
+        QJsonObject def = app(u"/crash"_s, 1);
+        def[u"backoffSeconds"_s] = 60;
+        create(def);
+        create(app(u"/ok"_s, 1));
+        QTRY_VERIFY_WITH_TIMEOUT(queueEntry(u"/crash"_s).has_value() &&
+                                     queueEntry(u"/crash"_s)->delaySeconds > 0,
+                                 kWait);
+        QTRY_COMPARE_WITH_TIMEOUT(running(u"/ok"_s), 1, kWait);
+        const auto lastFailure = [this] {
+            std::unique_ptr<marathon::MarathonReply> a(
+                done(m_client->getApp(u"/crash"_s, {u"app.lastTaskFailure"_s})));
+            return a->app().lastTaskFailure.value(u"timestamp"_s).toString();
+        };
+        const auto pier = [this](const QStringList &args, int *code) -> QString {
+            QProcess p;
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.insert(u"PIER_MESOS_URL"_s, m_mesos->url().toString());
+            env.insert(u"HOME"_s, QDir::tempPath());
+            p.setProcessEnvironment(env);
+            p.start(QStringLiteral(PIER_BINARY),
+                    QStringList{u"--marathon"_s, m_marathon->url().toString()} + args);
+            // The servers answer from this thread's event loop: wait in it.
+            QSignalSpy finished(&p, &QProcess::finished);
+            p.waitForStarted();
+            finished.wait(30000);
+            *code = p.exitCode();
+            return QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError());
+        };
+        int code = -1;
+        QString out = pier({u"why"_s, u"crash"_s}, &code);
+        QCOMPARE(code, 0);
+        QVERIFY2(out.contains(u"pier why /crash --reset-delay"_s), qPrintable(out));
+
+        const QString failedAt = lastFailure();
+        QVERIFY(!failedAt.isEmpty());
+        out = pier({u"why"_s, u"crash"_s, u"--reset-delay"_s}, &code);
+        QCOMPARE(code, 0);
+        QVERIFY2(out.contains(u"Reset the launch delay of /crash"_s), qPrintable(out));
+        // With a 60 s backoff, a new launch (failing again) within seconds is the reset's doing.
+        QTRY_VERIFY_WITH_TIMEOUT(lastFailure() != failedAt, 8000);
+
+        out = pier({u"why"_s, u"ok"_s, u"--reset-delay"_s}, &code);
+        QCOMPARE(code, 0);
+        QVERIFY2(out.contains(u"no launch delay to reset"_s), qPrintable(out));
+    }
+
     void nothingWaiting()
     {
         start();
