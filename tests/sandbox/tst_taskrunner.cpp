@@ -245,6 +245,7 @@ void TestTaskRunner::otherImageNamesItsTask()
     QVERIFY2(page.contains("/shop/web"_L1), qPrintable(page));
     QVERIFY2(page.contains(task.value("id"_L1).toString()), qPrintable(page));
     QVERIFY2(page.contains("python:3"_L1), qPrintable(page));
+    QVERIFY2(page.contains(u"host: "_s + task.value("host"_L1).toString()), qPrintable(page)); // HOST
 }
 
 void TestTaskRunner::scalingChangesProcesses()
@@ -439,10 +440,13 @@ void TestTaskRunner::destroyAndTeardownLeaveNothing()
 
     // A task still running when the server goes: stopped with it.
     QCOMPARE(http("POST", u"/v2/apps"_s,
-                  R"({"id": "/left", "cmd": "x", "cpus": 0.1, "mem": 16, "instances": 2})")
+                  R"({"id": "/left", "cmd": "x", "cpus": 0.1, "mem": 16, "instances": 2,
+                      "healthChecks": [{"protocol": "TCP", "portIndex": 0, "intervalSeconds": 1,
+                                        "gracePeriodSeconds": 5, "timeoutSeconds": 1}]})")
                  .status,
              201);
     QVERIFY(waitRunning(u"/left"_s, 2));
+    QTRY_COMPARE_WITH_TIMEOUT(count(u"/left"_s, "tasksHealthy"), 2, 5000); // TCP checks pass
     QCOMPARE(taskProcesses().size(), 2);
     m_server.reset();
     QVERIFY(taskProcesses().isEmpty());
