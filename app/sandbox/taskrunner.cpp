@@ -409,6 +409,7 @@ void TaskRunner::kill(const QString &taskId)
             c.timer->stop();
     }
     signalGroup(p->pid, SIGTERM);
+    signalGroup(p->pid, SIGCONT); // a stopped task handles its SIGTERM now, as systemd does
     const qint64 pid = p->pid;
     QPointer<QProcess> process = p->process;
     QTimer::singleShot(m_options.killGraceMs, this, [process, pid] {
@@ -423,6 +424,7 @@ void TaskRunner::stopAll()
     for (const auto &p : procs) {
         p->killing = true;
         signalGroup(p->pid, SIGTERM);
+        signalGroup(p->pid, SIGCONT);
     }
     QElapsedTimer t;
     t.start();
