@@ -4,6 +4,7 @@
 #include "marathon/appdefinition.h"
 #include "sandbox/agents.h"
 #include "sandbox/httpserver.h"
+#include "sandbox/taskrunner.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -14,6 +15,7 @@
 #include <QTimer>
 #include <QUuid>
 #include <cmath>
+#include <limits>
 #include <optional>
 
 using namespace Qt::Literals::StringLiterals;
@@ -165,8 +167,12 @@ QJsonArray typeErrors(const QJsonObject &app)
 
 struct HealthState {
     bool alive = false;
+    bool checked = false; // a result exists (a real probe ran, or the simulated one passed)
+    int consecutiveFailures = 0;
     QString firstSuccess;
     QString lastSuccess;
+    QString lastFailure;
+    QString lastFailureCause;
 };
 
 struct Task {
@@ -672,14 +678,17 @@ struct MarathonServer::Private {
     {
         QJsonObject h{
             {u"alive"_s, t.health.alive},
-            {u"consecutiveFailures"_s, 0},
+            {u"consecutiveFailures"_s, t.health.consecutiveFailures},
             {u"firstSuccess"_s,
              t.health.firstSuccess.isEmpty() ? QJsonValue() : QJsonValue(t.health.firstSuccess)},
-            {u"lastFailure"_s, QJsonValue()},
+            {u"lastFailure"_s,
+             t.health.lastFailure.isEmpty() ? QJsonValue() : QJsonValue(t.health.lastFailure)},
             {u"lastSuccess"_s,
              t.health.lastSuccess.isEmpty() ? QJsonValue() : QJsonValue(t.health.lastSuccess)}};
         if (modern()) {
-            h[u"lastFailureCause"_s] = QJsonValue();
+            h[u"lastFailureCause"_s] = t.health.lastFailureCause.isEmpty()
+                                           ? QJsonValue()
+                                           : QJsonValue(t.health.lastFailureCause);
             h[u"instanceId"_s] = t.instanceId;
         } else {
             h[u"taskId"_s] = t.id;
@@ -699,8 +708,8 @@ struct MarathonServer::Private {
         o[u"startedAt"_s] = t.startedAt.isEmpty() ? QJsonValue() : QJsonValue(t.startedAt);
         if (t.healthChecks > 0) {
             QJsonArray results;
-            // Marathon shows a result once a check ran, i.e. once the task runs.
-            if (t.state == u"TASK_RUNNING"_s) {
+            // Marathon shows a result once a check ran.
+            if (t.state == u"TASK_RUNNING"_s && (t.health.checked || !options.runner)) {
                 for (int i = 0; i < t.healthChecks; ++i)
                     results.append(healthResultJson(t));
             }
@@ -738,7 +747,7 @@ struct MarathonServer::Private {
     QJsonObject appInfo(const App &app, const QSet<QString> &embed) const
     {
         QJsonObject o = app.def;
-        int staged = 0, running = 0, healthy = 0;
+        int staged = 0, running = 0, healthy = 0, unhealthy = 0;
         for (const Task &t : app.tasks) {
             if (t.state == u"TASK_STAGING"_s)
                 ++staged;
@@ -746,12 +755,15 @@ struct MarathonServer::Private {
                 ++running;
             if (t.healthChecks > 0 && t.state == u"TASK_RUNNING"_s && t.health.alive)
                 ++healthy;
+            if (t.healthChecks > 0 && t.state == u"TASK_RUNNING"_s && t.health.checked &&
+                !t.health.alive)
+                ++unhealthy;
         }
         if (embed.contains(u"counts"_s)) {
             o[u"tasksStaged"_s] = staged;
             o[u"tasksRunning"_s] = running;
             o[u"tasksHealthy"_s] = healthy;
-            o[u"tasksUnhealthy"_s] = 0;
+            o[u"tasksUnhealthy"_s] = unhealthy;
         }
         if (embed.contains(u"deployments"_s)) {
             QJsonArray ids;
@@ -1158,9 +1170,108 @@ struct MarathonServer::Private {
         publishStatus(t, t.state);
 
         const QString taskId = t.id;
+        if (options.runner) {
+            QString error;
+            if (!options.runner->launch(launchFor(app, t), &error)) {
+                qCWarning(lcSandbox) << error;
+                QTimer::singleShot(0, q, [this, appId, taskId, error] {
+                    taskFailed(appId, taskId, error);
+                });
+            }
+            return true;
+        }
         QTimer::singleShot(options.stagingMs, q,
                            [this, appId, taskId] { taskStarted(appId, taskId); });
         return true;
+    }
+
+    // What the agent is asked to run for task T of APP.
+    TaskLaunch launchFor(const App &app, const Task &t) const
+    {
+        const QJsonObject container = app.def.value(u"container"_s).toObject();
+        TaskLaunch l;
+        l.taskId = t.id;
+        l.appId = t.appId;
+        l.version = t.version;
+        l.host = t.host;
+        l.image = container.value(u"docker"_s).toObject().value(u"image"_s).toString();
+        l.cmd = app.def.value(u"cmd"_s).toString();
+        l.ports = t.ports;
+        l.env = app.def.value(u"env"_s).toObject();
+        l.healthChecks = app.def.value(u"healthChecks"_s).toArray();
+        return l;
+    }
+
+    App *appOfTask(const QString &taskId, Task **task)
+    {
+        for (App &app : apps) {
+            if (Task *t = findTask(app, taskId)) {
+                *task = t;
+                return &app;
+            }
+        }
+        return nullptr;
+    }
+
+    // The runner's news about a task's process.
+    void runnerRunning(const QString &taskId)
+    {
+        Task *t = nullptr;
+        if (App *app = appOfTask(taskId, &t))
+            taskStarted(app->def.value(u"id"_s).toString(), taskId);
+    }
+
+    void runnerExited(const QString &taskId, const QString &message)
+    {
+        Task *t = nullptr;
+        if (App *app = appOfTask(taskId, &t))
+            taskFailed(app->def.value(u"id"_s).toString(), taskId, message);
+    }
+
+    void runnerHealth(const QString &taskId, bool alive, int failures, const QString &cause)
+    {
+        Task *t = nullptr;
+        App *app = appOfTask(taskId, &t);
+        if (!app || t->state != u"TASK_RUNNING"_s)
+            return;
+        const QString now = nowIso();
+        const bool changed = !t->health.checked || t->health.alive != alive;
+        t->health.checked = true;
+        t->health.alive = alive;
+        t->health.consecutiveFailures = failures;
+        if (alive) {
+            if (t->health.firstSuccess.isEmpty())
+                t->health.firstSuccess = now;
+            t->health.lastSuccess = now;
+        } else {
+            t->health.lastFailure = now;
+            t->health.lastFailureCause = cause;
+        }
+        if (changed) {
+            publish(u"health_status_changed_event"_s,
+                    QJsonObject{{u"appId"_s, t->appId},
+                                {u"instanceId"_s, t->instanceId.isEmpty() ? t->id : t->instanceId},
+                                {u"version"_s, t->version},
+                                {u"alive"_s, alive}});
+        }
+        reconcile(t->appId);
+    }
+
+    // Too many failed health checks: Marathon kills the task and launches a replacement.
+    void runnerUnhealthy(const QString &taskId, const QString &cause)
+    {
+        Task *t = nullptr;
+        App *app = appOfTask(taskId, &t);
+        if (!app)
+            return;
+        QJsonObject e{{u"appId"_s, t->appId}, {u"taskId"_s, t->id},     {u"version"_s, t->version},
+                      {u"reason"_s, cause},   {u"host"_s, t->host},     {u"slaveId"_s, t->slaveId}};
+        if (modern())
+            e[u"instanceId"_s] = t->instanceId;
+        const QString appId = t->appId;
+        killTask(*app, taskId);
+        publish(modern() ? u"unhealthy_instance_kill_event"_s : u"unhealthy_task_kill_event"_s, e);
+        reconcile(appId);
     }
 
     // Resources came free or time passed: waiting launches get new offers.
@@ -1205,6 +1316,34 @@ struct MarathonServer::Private {
             return;
         const QString failMessage = failing.value(appId);
         if (!failMessage.isEmpty()) {
+            if (options.runner)
+                options.runner->kill(taskId);
+            taskFailed(appId, taskId, failMessage);
+            return;
+        }
+        t->state = u"TASK_RUNNING"_s;
+        t->startedAt = nowIso();
+        cluster->setTaskState(taskId, t->state);
+        app.consecutiveFailures = 0;
+        publishStatus(*t, t->state);
+        if (t->healthChecks > 0 && !options.runner) {
+            QTimer::singleShot(options.healthyAfterMs, q,
+                               [this, appId, taskId] { taskHealthy(appId, taskId); });
+        }
+        reconcile(appId);
+    }
+
+    // The task ended on its own (or never started): TASK_FAILED, and a relaunch after backoff.
+    void taskFailed(const QString &appId, const QString &taskId, const QString &failMessage)
+    {
+        auto it = apps.find(appId);
+        if (it == apps.end())
+            return;
+        App &app = *it;
+        Task *t = findTask(app, taskId);
+        if (!t)
+            return;
+        {
             const Task failed = *t;
             app.tasks.removeIf([&taskId](const Task &x) { return x.id == taskId; });
             cluster->removeTask(failed.id, u"TASK_FAILED"_s);
@@ -1225,19 +1364,10 @@ struct MarathonServer::Private {
                 std::min(maxDelay, backoff * std::pow(factor, app.consecutiveFailures - 1));
             app.delayUntil = QDateTime::currentDateTimeUtc().addMSecs(qint64(seconds * 1000));
             QTimer::singleShot(qint64(seconds * 1000) + 1, q, [this, appId] { reconcile(appId); });
+            // Freed resources: other waiting apps get offers at once.
+            QTimer::singleShot(0, q, [this] { offerAgain(); });
             reconcile(appId);
-            return;
         }
-        t->state = u"TASK_RUNNING"_s;
-        t->startedAt = nowIso();
-        cluster->setTaskState(taskId, t->state);
-        app.consecutiveFailures = 0;
-        publishStatus(*t, t->state);
-        if (t->healthChecks > 0) {
-            QTimer::singleShot(options.healthyAfterMs, q,
-                               [this, appId, taskId] { taskHealthy(appId, taskId); });
-        }
-        reconcile(appId);
     }
 
     void taskHealthy(const QString &appId, const QString &taskId)
@@ -1249,6 +1379,7 @@ struct MarathonServer::Private {
         if (!t || t->state != u"TASK_RUNNING"_s || t->health.alive)
             return;
         t->health.alive = true;
+        t->health.checked = true;
         t->health.firstSuccess = t->health.lastSuccess = nowIso();
         QJsonObject e{{u"appId"_s, appId},
                       {u"instanceId"_s, t->instanceId.isEmpty() ? t->id : t->instanceId},
@@ -1265,6 +1396,8 @@ struct MarathonServer::Private {
         if (!t)
             return;
         const Task killed = *t;
+        if (options.runner)
+            options.runner->kill(taskId); // SIGTERM, SIGKILL after the grace period
         app.tasks.removeIf([&taskId](const Task &x) { return x.id == taskId; });
         cluster->removeTask(taskId, u"TASK_KILLED"_s);
         // Freed resources: what waits gets offers at once, as Mesos re-offers them.
@@ -1306,9 +1439,38 @@ struct MarathonServer::Private {
                 killTask(app, current[i].id);
         }
 
+        // A rolling upgrade (upgradeStrategy): old tasks count as healthy and go as new ones
+        // become healthy, never leaving fewer than minimumHealthCapacity * instances healthy,
+        // and at most (1 + maximumOverCapacity) * instances tasks run at once.
+        int room = std::numeric_limits<int>::max();
+        if (!old.isEmpty()) {
+            const QJsonObject strategy = app.def.value(u"upgradeStrategy"_s).toObject();
+            const double minHealth = strategy.value(u"minimumHealthCapacity"_s).toDouble(1);
+            const double maxOver = strategy.value(u"maximumOverCapacity"_s).toDouble(1);
+            const int minHealthy = int(std::ceil(target * minHealth - 1e-9));
+            const int maxCapacity = int(std::floor(target * (1 + maxOver) + 1e-9));
+            int ready = 0, fresh = 0;
+            for (const Task &t : std::as_const(app.tasks)) {
+                if (t.generation == app.generation) {
+                    ++fresh;
+                    ready += taskHealthy(t) ? 1 : 0;
+                }
+            }
+            qsizetype keepOld = std::clamp<qsizetype>(minHealthy - ready, 0, old.size());
+            // Full and nothing new on its way: one old task makes room, as Marathon does.
+            if (keepOld == old.size() && keepOld > 0 && app.tasks.size() >= maxCapacity &&
+                fresh == ready)
+                --keepOld;
+            std::sort(old.begin(), old.end(),
+                      [](const Task &a, const Task &b) { return a.sequence < b.sequence; });
+            while (old.size() > keepOld)
+                killTask(app, old.takeFirst().id);
+            room = std::max(0, maxCapacity - int(app.tasks.size()));
+        }
+
         const bool delayed =
             app.delayUntil.isValid() && app.delayUntil > QDateTime::currentDateTimeUtc();
-        const int missing = instancesToLaunch(app);
+        const int missing = std::min(instancesToLaunch(app), room);
         if (missing > 0) {
             if (app.queuedSince.isEmpty())
                 app.queuedSince = nowIso();
@@ -1324,21 +1486,6 @@ struct MarathonServer::Private {
             app.offers = OfferStats(); // the next launch attempt starts its own summary
         }
         updateOfferTimer();
-
-        if (!old.isEmpty()) {
-            int ready = 0;
-            for (const Task &t : std::as_const(app.tasks))
-                ready += t.generation == app.generation && taskHealthy(t) ? 1 : 0;
-            const double minHealth = app.def.value(u"upgradeStrategy"_s)
-                                         .toObject()
-                                         .value(u"minimumHealthCapacity"_s)
-                                         .toDouble(1);
-            // Old tasks go once the new ones are up; with minimumHealthCapacity 0 at once.
-            if (ready >= target || minHealth <= 0) {
-                for (const Task &t : std::as_const(old))
-                    killTask(app, t.id);
-            }
-        }
         checkDeployments();
     }
 
@@ -2205,6 +2352,22 @@ MarathonServer::MarathonServer(const Options &options, QObject *parent)
                                                                      : options.agents);
     }
     connect(&d->offerTimer, &QTimer::timeout, this, [this] { d->offerAgain(); });
+    if (TaskRunner *runner = options.runner.get()) {
+        connect(runner, &TaskRunner::running, this,
+                [this](const QString &taskId) { d->runnerRunning(taskId); });
+        connect(runner, &TaskRunner::exited, this,
+                [this](const QString &taskId, const QString &message) {
+                    d->runnerExited(taskId, message);
+                });
+        connect(runner, &TaskRunner::healthChanged, this,
+                [this](const QString &taskId, bool alive, int failures, const QString &cause) {
+                    d->runnerHealth(taskId, alive, failures, cause);
+                });
+        connect(runner, &TaskRunner::unhealthy, this,
+                [this](const QString &taskId, const QString &cause) {
+                    d->runnerUnhealthy(taskId, cause);
+                });
+    }
     d->http = new HttpServer(this);
     d->setupRoutes();
     connect(d->http, &HttpServer::responseSent, this, &MarathonServer::requestServed);
@@ -2223,6 +2386,10 @@ MarathonServer::~MarathonServer()
     d->offerTimer.stop();
     d->subscribers.clear();
     d->http->close();
+    if (d->options.runner) {
+        d->options.runner->disconnect(this);
+        d->options.runner->stopAll();
+    }
 }
 
 bool MarathonServer::listen(const QHostAddress &address, quint16 port)

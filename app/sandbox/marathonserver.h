@@ -11,6 +11,7 @@ namespace pier::sandbox {
 
 class Cluster;
 class HttpServer;
+class TaskRunner;
 
 // A server that behaves like Marathon's v2 REST API over real HTTP/1.1 on a TCP port, as
 // ../shared/specs/marathon describes it: same URLs, defaults filled in, 200/201/404/409/422
@@ -45,6 +46,11 @@ public:
         int offerIntervalMs = 1000;       // waiting launches are retried this often (offers)
         int eventKeepAliveMs = 15000;     // an SSE comment line this often on /v2/events (0: never)
         QString frameworkId;              // empty: a fixed made-up id
+        // Set: tasks really run (taskrunner.h) on the cluster's agents, which must be the
+        // runner's; a task is TASK_RUNNING once its process listens, its end is TASK_FAILED,
+        // health checks are probed for real, and stagingMs/healthyAfterMs no longer apply.
+        // The server's destruction stops every process of the runner.
+        std::shared_ptr<TaskRunner> runner;
     };
 
     explicit MarathonServer(QObject *parent = nullptr);

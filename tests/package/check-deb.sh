@@ -28,6 +28,7 @@ for want in libqt6core6 libqt6widgets6 libqt6svg6 libc6; do
     grep -q "$want" <<<"$depends" || fail "Depends lacks $want"
 done
 dpkg-deb -c pier.deb > contents.txt; grep -q '\./usr/bin/pier$' contents.txt || fail "the package has no /usr/bin/pier"
+grep -q '\./usr/lib/pier/pier-task-server$' contents.txt || fail "the package has no /usr/lib/pier/pier-task-server (the sandbox's task server)"
 
 lintian --tag-display-limit 0 pier.deb > lintian.log 2>&1 || true
 cat lintian.log
@@ -97,5 +98,8 @@ in_root pier validate /tmp/bad.json > "$cache/bad.txt" 2>&1
 code=$?
 set -e
 [ "$code" -eq 1 ] || { cat "$cache/bad.txt" >&2; fail "pier validate of an invalid file exited $code, expected 1"; }
+# The sandbox's task server runs (its libraries are there): without PORT0 it says so and exits 2.
+in_root /usr/lib/pier/pier-task-server >/dev/null 2>&1 && code=0 || code=$?
+[ "$code" -eq 2 ] || fail "/usr/lib/pier/pier-task-server exited $code in the Debian 12 tree, expected 2 (no port)"
 in_root test -f /usr/share/applications/pier.desktop || fail "pier.desktop missing in the tree"
 echo "ok: package test took $((SECONDS - start)) s"

@@ -11,7 +11,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
 p=$work/prefix
-for f in bin/pier share/applications/pier.desktop share/icons/hicolor/scalable/apps/pier.svg \
+for f in bin/pier lib/pier/pier-task-server share/applications/pier.desktop share/icons/hicolor/scalable/apps/pier.svg \
          share/metainfo/io.github.pier_console.Pier.metainfo.xml share/doc/pier/copyright; do
     [ -e "$p/$f" ] || fail "$f is not installed"
 done
