@@ -10,6 +10,7 @@
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -126,13 +127,20 @@ bool SshConnection::isConnected() const
 
 void SshConnection::disconnect()
 {
-    if (!m_session)
-        return;
     std::lock_guard<std::mutex> lock(m_fdMutex);
-    if (ssh_is_connected(m_session))
-        ssh_disconnect(m_session); // closes the socket it was given
-    ssh_free(m_session);
-    m_session = nullptr;
+    if (m_session) {
+        // libssh closes a socket it was given on errors and in ssh_free(), but ssh_disconnect()
+        // leaves it open (and forgets it): close it then, and only then.
+        const int libsshFd = ssh_get_fd(m_session);
+        if (libsshFd >= 0 && ssh_is_connected(m_session)) {
+            ssh_disconnect(m_session);
+            ::close(libsshFd);
+        }
+        ssh_free(m_session);
+        m_session = nullptr;
+    }
+    if (m_fd >= 0)
+        ::close(m_fd);
     m_fd = -1;
 }
 
@@ -223,16 +231,24 @@ bool SshConnection::connect(const QString &host, int port, const QString &user,
         return false;
     }
     {
+        // abort() shuts down our own duplicate, which stays valid whatever libssh does with fd.
         std::lock_guard<std::mutex> lock(m_fdMutex);
-        m_fd = fd;
-        if (m_aborted)
+        m_fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        if (m_aborted && m_fd >= 0)
             ::shutdown(m_fd, SHUT_RDWR);
     }
     ssh_options_set(s, SSH_OPTIONS_FD, &fd);
+    const QDeadlineTimer handshake(options.connectTimeoutMs);
     if (ssh_connect(s) != SSH_OK) {
-        *error = m_aborted ? QStringLiteral("cancelled")
-                           : QStringLiteral("SSH handshake with %1 port %2 failed: %3 (is it an "
-                                            "SSH server?)").arg(m_host).arg(m_port).arg(sshError());
+        if (m_aborted)
+            *error = QStringLiteral("cancelled");
+        else if (handshake.hasExpired())
+            *error = QStringLiteral("no SSH answer from %1 port %2 within %3 s (something listens "
+                                    "there, but it is not an SSH server, or it is overloaded)")
+                         .arg(m_host).arg(m_port).arg(options.connectTimeoutMs / 1000.0);
+        else
+            *error = QStringLiteral("SSH handshake with %1 port %2 failed: %3 (is it an SSH "
+                                    "server?)").arg(m_host).arg(m_port).arg(sshError());
         disconnect();
         return false;
     }
@@ -513,10 +529,10 @@ SshCommandResult SshConnection::run(const QString &command, int timeoutMs,
         if (cancel || deadline.hasExpired()) {
             const bool timedOut = !cancel;
             // Tell the remote command to stop, then drop the channel; the session stays usable.
-            // (OpenSSH ignores the signal in root sessions: there the command runs on until it
-            // writes to the closed channel.)
             ssh_channel_request_send_signal(ch, "TERM");
             ssh_channel_close(ch);
+            if (m_user == QLatin1String("root"))
+                terminateSiblings();
             result.status = timedOut ? SshCommandResult::Status::TimedOut
                                      : SshCommandResult::Status::Cancelled;
             result.error = timedOut ? QStringLiteral("timed out after %1 s; the command was "
@@ -563,6 +579,34 @@ SshCommandResult SshConnection::run(const QString &command, int timeoutMs,
     }
     ssh_channel_free(ch);
     return result;
+}
+
+void SshConnection::terminateSiblings()
+{
+    // OpenSSH refuses "signal" requests in root sessions ("session signalling requires privilege
+    // separation"). sshd starts each command in its own process group under the connection's
+    // process, and this session runs one command at a time: so from a second channel, every
+    // other child of our parent ($PPID) is the command to stop.
+    static const char script[] =
+        "for s in /proc/[0-9]*/stat; do"
+        " read -r pid rest < \"$s\" 2>/dev/null || continue;"
+        " rest=${rest##*) }; set -- $rest;"
+        " [ \"$2\" = \"$PPID\" ] && [ \"$pid\" != \"$$\" ] && kill -TERM -- -\"$pid\" 2>/dev/null;"
+        " done; exit 0";
+    ssh_channel ch = ssh_channel_new(m_session);
+    if (!ch)
+        return;
+    if (ssh_channel_open_session(ch) == SSH_OK && ssh_channel_request_exec(ch, script) == SSH_OK) {
+        char buf[256];
+        const QDeadlineTimer deadline(5000);
+        while (!ssh_channel_is_eof(ch) && !deadline.hasExpired()) {
+            if (ssh_channel_read_timeout(ch, buf, sizeof buf, 0, 100) == SSH_ERROR)
+                break;
+            ssh_channel_read_nonblocking(ch, buf, sizeof buf, 1);
+        }
+        ssh_channel_close(ch);
+    }
+    ssh_channel_free(ch);
 }
 
 SshRunResult runSshCommand(const QString &host, int port, const QString &user,

@@ -63,10 +63,11 @@ private:
     bool verifyHostKey(const SshOptions &options, const SshHooks &hooks, QString *error);
     bool authenticate(const SshOptions &options, const SshHooks &hooks, QString *error);
     QString sshError() const;
+    void terminateSiblings();
 
     ssh_session_struct *m_session = nullptr;
     mutable std::mutex m_fdMutex;
-    int m_fd = -1;
+    int m_fd = -1; // a duplicate of libssh's socket, for abort()
     std::atomic_bool m_aborted{false};
     QString m_host;
     int m_port = 22;

@@ -34,8 +34,8 @@ public:
     SshCommandResult result() const { return m_result; }
 
     // Stops the command (SIGTERM to it, channel closed) at the next read; it finishes with
-    // Status::Cancelled. A queued command is dropped the same way. OpenSSH does not pass signals
-    // to root sessions: logged in as root, the remote command only loses its output channel.
+    // Status::Cancelled. A queued command is dropped the same way. (OpenSSH does not pass signals
+    // to root sessions; logged in as root, a second channel sends the SIGTERM.)
     void cancel();
 
 signals:
