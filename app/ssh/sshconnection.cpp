@@ -408,6 +408,8 @@ bool SshConnection::authenticate(const SshOptions &options, const SshHooks &hook
                 opened = ssh_pki_import_privkey_file(file.constData(), p->toUtf8().constData(),
                                                      nullptr, nullptr, &priv) == SSH_OK;
                 retry = !opened;
+                if (opened && hooks.keyUnlocked)
+                    hooks.keyUnlocked(path);
             }
             if (!opened) {
                 problems << (retry ? QStringLiteral("the passphrase for %1 was wrong")
@@ -503,6 +505,7 @@ SshCommandResult SshConnection::run(const QString &command, int timeoutMs,
             result.error = QStringLiteral("the connection to %1 was lost (%2)").arg(m_host, sshError());
         return result;
     };
+    qCDebug(lcSsh).noquote() << m_user + QLatin1Char('@') + m_host << "runs" << command;
     ssh_channel ch = ssh_channel_new(m_session);
     if (!ch)
         return lost(QStringLiteral("cannot open a channel"));

@@ -29,6 +29,8 @@ struct SshHooks {
     // The passphrase of KEYFILE, or nullopt to skip the key. RETRY: the previous one was wrong.
     // Blocking. Unset: encrypted keys are skipped unless SshOptions::passphrase opens them.
     std::function<std::optional<QString>(const QString &keyFile, bool retry)> askPassphrase;
+    // KEYFILE opened with the passphrase askPassphrase gave: the moment to offer keeping it.
+    std::function<void(const QString &keyFile)> keyUnlocked;
 };
 
 class SshConnection {

@@ -106,6 +106,9 @@ void SshSessionWorker::connectJob(const std::shared_ptr<SshJob> &job)
         passphrase.reset();
         return p;
     };
+    hooks.keyUnlocked = [this](const QString &keyFile) {
+        post([q = q, keyFile] { emit q->keyUnlocked(keyFile); });
+    };
     QString error;
     const bool ok = conn.connect(job->host, job->port, job->user, job->options, hooks, &error);
     {

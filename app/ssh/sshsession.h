@@ -84,8 +84,8 @@ public:
 
     void acceptHostKey();
     void rejectHostKey();
-    // The passphrase asked for by passphraseNeeded(). If the UI wants to keep it (in the
-    // keychain), it does so once the state turns Ready.
+    // The passphrase asked for by passphraseNeeded(). The UI keeps it (in the keychain, if the
+    // user wants) once keyUnlocked() says it was right.
     void providePassphrase(const QString &passphrase);
     void refusePassphrase();
 
@@ -94,6 +94,8 @@ signals:
     // Unknown host key: show key.type and key.fingerprint, then acceptHostKey() or rejectHostKey().
     void hostKeyUnknown(const pier::ssh::SshHostKey &key);
     void passphraseNeeded(const QString &keyFile, bool previousWasWrong);
+    // The passphrase last given for KEYFILE opened it.
+    void keyUnlocked(const QString &keyFile);
 
 private:
     friend struct SshSessionWorker;

@@ -2,6 +2,7 @@
 
 #include "ssh/shellquote.h"
 #include "ssh/sshconnection.h"
+#include "ssh/sshprofile.h"
 #include "ssh/sshsession.h"
 #include "ssh/socks5relay.h"
 #include "ssh/testsshd.h"
@@ -373,9 +374,12 @@ private slots:
                 s.providePassphrase(retries.size() == 1 ? QStringLiteral("wrong")
                                                         : QStringLiteral("open sesame"));
             });
+            QStringList unlocked;
+            connect(&s, &SshSession::keyUnlocked, &s, [&](const QString &key) { unlocked << key; });
             s.connectToHost(QStringLiteral("127.0.0.1"), sshd.port(), pier::test::localUser(), o);
             QCOMPARE(settle(s), SshState::Ready);
             QCOMPARE(retries, (QList<bool>{false, true}));
+            QCOMPARE(unlocked, QStringList{o.keyFile});
         }
         // A stored passphrase opens it without asking.
         {
@@ -399,6 +403,34 @@ private slots:
             QCOMPARE(settle(s), SshState::Failed);
             QVERIFY2(s.reason().contains(o.keyFile), qPrintable(s.reason()));
         }
+    }
+
+    void profileSettings()
+    {
+        const SshOptions isolated = options();
+        pier::Profile profile;
+        profile.sshUser = pier::test::localUser();
+        profile.sshKeyFile = sshd.clientKey();
+        profile.sshKnownHosts = isolated.knownHostsFile;
+        QCOMPARE(sshPortFor(profile), 0); // 22 is the default: the ssh config may say otherwise
+        profile.sshPort = sshd.port();
+        QCOMPARE(sshPortFor(profile), sshd.port());
+        pier::test::Socks5Relay relay;
+        QVERIFY(relay.listen());
+        profile.socksProxy = QStringLiteral("127.0.0.1:%1").arg(relay.port());
+
+        SshOptions o = sshOptionsFor(profile);
+        QCOMPARE(o.keyFile, profile.sshKeyFile);
+        QCOMPARE(o.knownHostsFile, profile.sshKnownHosts);
+        // Nothing of this machine's user leaks into the test.
+        o.configFiles.clear();
+        o.globalKnownHostsFile.clear();
+        o.agentSocket.clear();
+        o.sshDir = isolated.sshDir;
+        SshSession s;
+        s.connectToHost(QStringLiteral("127.0.0.1"), sshPortFor(profile), profile.sshUser, o);
+        QCOMPARE(settle(s), SshState::Ready);
+        QCOMPARE(relay.requests.size(), 1);
     }
 
     void sshConfigGivesHostnamePortUserAndKey()
