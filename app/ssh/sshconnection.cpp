@@ -614,7 +614,8 @@ void SshConnection::terminateSiblings()
 
 SshRunResult runSshCommand(const QString &host, int port, const QString &user,
                            const SshOptions &options, const QString &command, int timeoutMs,
-                           const SshHooks &hooks)
+                           const SshHooks &hooks,
+                           const std::function<void(const QByteArray &, bool)> &output)
 {
     SshRunResult result;
     SshConnection conn;
@@ -627,7 +628,10 @@ SshRunResult runSshCommand(const QString &host, int port, const QString &user,
     const std::atomic_bool never{false};
     static_cast<SshCommandResult &>(result) =
         conn.run(command, timeoutMs, never, [&](const QByteArray &data, bool isStderr) {
-            (isStderr ? result.err : result.out) += data;
+            if (output)
+                output(data, isStderr);
+            else
+                (isStderr ? result.err : result.out) += data;
         });
     return result;
 }

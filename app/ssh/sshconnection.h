@@ -77,9 +77,11 @@ private:
     QString m_configIdentity;
 };
 
-// Connects, runs one command, collects its output, disconnects: for the command line.
+// Connects, runs one command, disconnects: for the command line. The output is collected in the
+// result, or passed to OUTPUT as it arrives when one is given (`pier ssh NODE -- tail -f ...`).
 SshRunResult runSshCommand(const QString &host, int port, const QString &user,
                            const SshOptions &options, const QString &command, int timeoutMs,
-                           const SshHooks &hooks = {});
+                           const SshHooks &hooks = {},
+                           const std::function<void(const QByteArray &, bool isStderr)> &output = {});
 
 } // namespace pier::ssh

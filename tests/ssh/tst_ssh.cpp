@@ -229,6 +229,56 @@ private slots:
         QCOMPARE(pier::test::readAll(o.knownHostsFile), before);
     }
 
+    void changedHostKeyFoundInAHashedFile()
+    {
+        SshOptions o = options(false);
+        QString error;
+        const QString other = work.filePath(QStringLiteral("other_host_key2"));
+        QVERIFY2(pier::test::makeKey(other, &error), qPrintable(error));
+        QFile f(o.knownHostsFile);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("elsewhere ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHhR0YuZ5lR2dX3zGkq5n4mBvYq1P6w8p6c0d9b7a1e2\n");
+        f.write(QStringLiteral("[127.0.0.1]:%1 ").arg(sshd.port()).toUtf8()
+                + pier::test::readAll(other + QStringLiteral(".pub")));
+        f.close();
+        // As with HashKnownHosts yes: the names become |1|salt|hash.
+        QVERIFY2(pier::test::sshKeygen({QStringLiteral("-H"), QStringLiteral("-f"), o.knownHostsFile},
+                                       &error), qPrintable(error));
+        QVERIFY(!pier::test::readAll(o.knownHostsFile).contains("127.0.0.1"));
+        SshSession s;
+        s.connectToHost(QStringLiteral("127.0.0.1"), sshd.port(), pier::test::localUser(), o);
+        QCOMPARE(settle(s), SshState::Failed);
+        QVERIFY2(s.reason().contains(QStringLiteral("has changed"))
+                     && s.reason().contains(QStringLiteral("line 2 of")),
+                 qPrintable(s.reason()));
+    }
+
+    void hostKnownWithAnotherKeyTypeIsRefused()
+    {
+        SshOptions o = options(false);
+        QString error;
+        const QString ecdsa = work.filePath(QStringLiteral("ecdsa_host_key"));
+        QVERIFY2(pier::test::sshKeygen({QStringLiteral("-q"), QStringLiteral("-t"),
+                                        QStringLiteral("ecdsa"), QStringLiteral("-N"), QString(),
+                                        QStringLiteral("-f"), ecdsa}, &error),
+                 qPrintable(error));
+        QFile f(o.knownHostsFile);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QStringLiteral("[127.0.0.1]:%1 ").arg(sshd.port()).toUtf8()
+                + pier::test::readAll(ecdsa + QStringLiteral(".pub")));
+        f.close();
+        SshSession s;
+        bool asked = false;
+        connect(&s, &SshSession::hostKeyUnknown, &s, [&] {
+            asked = true;
+            s.acceptHostKey();
+        });
+        s.connectToHost(QStringLiteral("127.0.0.1"), sshd.port(), pier::test::localUser(), o);
+        QCOMPARE(settle(s), SshState::Failed);
+        QVERIFY(!asked);
+        QVERIFY2(s.reason().contains(QStringLiteral("has changed")), qPrintable(s.reason()));
+    }
+
     void wrongClientKeyIsRefusedByName()
     {
         SshOptions o = options();
@@ -641,6 +691,14 @@ private slots:
         QCOMPARE(r.exitStatus, 7);
         QCOMPARE(r.out, QByteArray("hi\n"));
         QCOMPARE(r.err, QByteArray("oops\n"));
+        QList<QPair<QByteArray, bool>> chunks;
+        const SshRunResult streamed = runSshCommand(
+            QStringLiteral("127.0.0.1"), sshd.port(), pier::test::localUser(), o,
+            QStringLiteral("echo a; sleep 0.3; echo b >&2"), 10000, hooks,
+            [&](const QByteArray &d, bool isStderr) { chunks.append({d, isStderr}); });
+        QVERIFY(streamed.ok());
+        QVERIFY(streamed.out.isEmpty());
+        QCOMPARE(chunks, (QList<QPair<QByteArray, bool>>{{"a\n", false}, {"b\n", true}}));
         const SshRunResult refused = runSshCommand(QStringLiteral("127.0.0.1"), sshd.port(),
                                                    pier::test::localUser(), options(false),
                                                    QStringLiteral("true"), 10000);
