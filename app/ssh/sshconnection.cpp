@@ -79,6 +79,13 @@ QString methodNames(int methods)
     return names.isEmpty() ? QStringLiteral("nothing Pier supports") : names.join(QStringLiteral(", "));
 }
 
+// Without a callback, OpenSSL asks for a PEM key's passphrase on the terminal, from the worker
+// thread; passphrases come only through SshHooks.
+int noPrompt(const char *, char *, size_t, int, int, void *)
+{
+    return -1;
+}
+
 struct ExitInfo {
     bool hasStatus = false;
     int status = -1;
@@ -390,7 +397,7 @@ bool SshConnection::authenticate(const SshOptions &options, const SshHooks &hook
                 return r;
         }
         ssh_key priv = nullptr;
-        if (ssh_pki_import_privkey_file(file.constData(), nullptr, nullptr, nullptr, &priv)
+        if (ssh_pki_import_privkey_file(file.constData(), nullptr, noPrompt, nullptr, &priv)
             != SSH_OK) {
             // Encrypted (or unreadable): the stored passphrase first, then ask.
             bool opened = false;
@@ -398,7 +405,7 @@ bool SshConnection::authenticate(const SshOptions &options, const SshHooks &hook
             if (!options.passphrase.isEmpty()) {
                 opened = ssh_pki_import_privkey_file(file.constData(),
                                                      options.passphrase.toUtf8().constData(),
-                                                     nullptr, nullptr, &priv) == SSH_OK;
+                                                     noPrompt, nullptr, &priv) == SSH_OK;
                 retry = !opened;
             }
             for (int attempt = 0; !opened && attempt < 3 && hooks.askPassphrase; ++attempt) {
@@ -406,7 +413,7 @@ bool SshConnection::authenticate(const SshOptions &options, const SshHooks &hook
                 if (!p || m_aborted)
                     break;
                 opened = ssh_pki_import_privkey_file(file.constData(), p->toUtf8().constData(),
-                                                     nullptr, nullptr, &priv) == SSH_OK;
+                                                     noPrompt, nullptr, &priv) == SSH_OK;
                 retry = !opened;
                 if (opened && hooks.keyUnlocked)
                     hooks.keyUnlocked(path);
@@ -426,25 +433,25 @@ bool SshConnection::authenticate(const SshOptions &options, const SshHooks &hook
         return r;
     };
 
-    QStringList keyFiles;
+    // A chosen key goes first, then the agent; without one, the agent, then the ssh config's
+    // IdentityFile, then the default keys. An empty entry stands for the agent.
+    QStringList order;
     if (!options.keyFile.isEmpty()) {
-        keyFiles << expandPath(options.keyFile, options.sshDir);
+        order << expandPath(options.keyFile, options.sshDir) << QString();
     } else {
+        order << QString();
         if (!m_configIdentity.isEmpty())
-            keyFiles << expandPath(m_configIdentity, options.sshDir);
+            order << expandPath(m_configIdentity, options.sshDir);
         for (const char *name : {"id_ed25519", "id_ecdsa", "id_rsa"}) {
             const QString p = options.sshDir + QLatin1Char('/') + QLatin1String(name);
-            if (!keyFiles.contains(p) && QFileInfo::exists(p))
-                keyFiles << p;
+            if (!order.contains(p) && QFileInfo::exists(p))
+                order << p;
         }
     }
-    const bool explicitKey = !options.keyFile.isEmpty();
-    // An explicitly chosen key goes first; then the agent; then the default keys.
-    for (int i = 0; i < keyFiles.size() + 1; ++i) {
+    for (const QString &keyFile : std::as_const(order)) {
         if (m_aborted)
             return authError();
-        const bool agentTurn = explicitKey ? i == 1 : i == 0;
-        if (agentTurn) {
+        if (keyFile.isEmpty()) {
             if (options.agentSocket.isEmpty())
                 continue;
             rc = ssh_userauth_agent(s, nullptr);
@@ -458,10 +465,7 @@ bool SshConnection::authenticate(const SshOptions &options, const SshHooks &hook
                 return authError();
             continue; // the agent may be gone: go on with the files
         }
-        const int index = explicitKey ? (i == 0 ? 0 : i - 1) : i - 1;
-        if (index < 0 || index >= keyFiles.size())
-            continue;
-        rc = tryKeyFile(keyFiles.at(index));
+        rc = tryKeyFile(keyFile);
         if (rc == SSH_AUTH_SUCCESS)
             return true;
         if (rc == SSH_AUTH_ERROR)

@@ -444,6 +444,30 @@ private slots:
             QCOMPARE(settle(s), SshState::Ready);
             QVERIFY(!asked);
         }
+        // A key in the old PEM format, as OpenSSL reads it.
+        {
+            SshOptions pem = o;
+            pem.passphrase.clear();
+            pem.keyFile = work.filePath(QStringLiteral("pem_key"));
+            QVERIFY2(pier::test::sshKeygen({QStringLiteral("-q"), QStringLiteral("-t"),
+                                            QStringLiteral("ecdsa"), QStringLiteral("-m"),
+                                            QStringLiteral("PEM"), QStringLiteral("-N"),
+                                            QStringLiteral("pem secret"), QStringLiteral("-f"),
+                                            pem.keyFile}, &error),
+                     qPrintable(error));
+            QVERIFY(pier::test::readAll(pem.keyFile).contains("ENCRYPTED"));
+            QVERIFY(sshd.authorize(pem.keyFile));
+            QFile::remove(pem.keyFile + QStringLiteral(".pub")); // the passphrase comes first then
+            SshSession s;
+            int asked = 0;
+            connect(&s, &SshSession::passphraseNeeded, &s, [&] {
+                ++asked;
+                s.providePassphrase(QStringLiteral("pem secret"));
+            });
+            s.connectToHost(QStringLiteral("127.0.0.1"), sshd.port(), pier::test::localUser(), pem);
+            QCOMPARE(settle(s), SshState::Ready);
+            QCOMPARE(asked, 1);
+        }
         // Refused to give one: a clear failure.
         {
             o.passphrase.clear();
