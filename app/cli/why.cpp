@@ -59,7 +59,8 @@ int cmdWhy(const QCommandLineParser &parser, const QStringList &args)
     }
     ApiError error;
     const MarathonTarget target = resolveMarathon(parser.value(QStringLiteral("marathon")), &error,
-                                                  parser.value(QStringLiteral("profile")));
+                                                  parser.value(QStringLiteral("profile")),
+                                                  parser.value(QStringLiteral("proxy")));
     if (error) {
         whyErr() << "pier: " << error.toText() << "\n";
         whyErr().flush();
@@ -68,6 +69,7 @@ int cmdWhy(const QCommandLineParser &parser, const QStringList &args)
     marathon::MarathonClient marathonClient(target.config);
     mesos::MesosConfig mesosConfig;
     mesosConfig.url = mesosUrl(parser, marathonClient.currentUrl());
+    mesosConfig.socksProxy = target.config.socksProxy;
     mesos::MesosClient mesosClient(mesosConfig);
 
     QString appId = args.first();
