@@ -19,6 +19,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QSaveFile>
+#include <QScopeGuard>
 #include <QTcpSocket>
 #include <QTextStream>
 #include <QThread>
@@ -26,6 +27,7 @@
 
 #include <csignal>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -454,6 +456,13 @@ int up(const QCommandLineParser &parser, Cluster &cluster)
         return fail(why);
     };
 
+    // One daemon per sandbox even when two `up`s race: the second waits here for the first's.
+    const int lock =
+        ::open(QFile::encodeName(cluster.stateDir() + QStringLiteral("/daemon.lock")).constData(),
+               O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock < 0 || ::flock(lock, LOCK_EX) != 0)
+        return undo(QStringLiteral("cannot lock %1/daemon.lock").arg(cluster.stateDir()));
+    const auto unlock = qScopeGuard([lock] { ::close(lock); });
     std::optional<DaemonInfo> info = runningDaemon(cluster);
     const bool alreadyUp = net == Cluster::UpResult::AlreadyUp && info.has_value();
     if (!info) {
@@ -644,6 +653,11 @@ int logs(Cluster &cluster, const QString &component)
 }
 
 } // namespace
+
+bool stopSandboxDaemon(const sandbox::Cluster &cluster, QString *error)
+{
+    return stopDaemon(cluster, error);
+}
 
 QString fullSandboxUnavailable()
 {

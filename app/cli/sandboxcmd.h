@@ -3,7 +3,14 @@
 #include <QCommandLineParser>
 #include <QStringList>
 
+namespace pier::sandbox {
+class Cluster;
+}
+
 namespace pier::cli {
+
+// Stops the sandbox's daemon if it runs (SIGTERM, then SIGKILL); false if it would not stop.
+bool stopSandboxDaemon(const sandbox::Cluster &cluster, QString *error);
 
 // Empty when this process can run the full sandbox (root, the tools); else why not and what to do.
 QString fullSandboxUnavailable();

@@ -1,5 +1,6 @@
 #include "cli/sandboxnet.h"
 
+#include "cli/sandboxcmd.h"
 #include "sandbox/cluster.h"
 
 #include <QElapsedTimer>
@@ -196,7 +197,9 @@ int cmdSandboxNet(const QCommandLineParser &parser, const QStringList &args)
             return 0;
         }
         QString error;
-        if (!cluster.down(&error))
+        // The daemon (`sandbox up`) would follow within a second; stop it first, so nothing is
+        // left.
+        if (!stopSandboxDaemon(cluster, &error) || !cluster.down(&error))
             return fail(error);
         sout() << "Sandbox network \"" << cluster.id()
                << "\" is down: no process, namespace, mount or file of it is left.\n";

@@ -88,6 +88,7 @@ private slots:
     void upTwiceSaysAlreadyUp();
     void statusJson();
     void downLeavesNothingAndRestoresTheProfile();
+    void withoutRootFallsBackToTheApis();
     void cleanupTestCase();
 
 private:
@@ -295,6 +296,42 @@ void TestSandboxUp::downLeavesNothingAndRestoresTheProfile()
     QCOMPARE(
         QJsonDocument::fromJson(s.out.toUtf8()).object().value(QStringLiteral("up")).toBool(true),
         false);
+}
+
+void TestSandboxUp::withoutRootFallsBackToTheApis()
+{
+    const QString setpriv = findProgram(QStringLiteral("setpriv"));
+    if (!QFileInfo(setpriv).isExecutable())
+        QSKIP("needs setpriv (package util-linux)");
+    // As "nobody": it says why the full sandbox cannot run and serves the APIs on loopback.
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("HOME"), QStringLiteral("/tmp"));
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), QStringLiteral("/tmp/pier-nobody-") + m_id);
+    env.insert(QStringLiteral("PIER_SANDBOX_ID"), m_id + QStringLiteral("x"));
+    env.remove(QStringLiteral("XDG_RUNTIME_DIR"));
+    p.setProcessEnvironment(env);
+    p.start(setpriv, {QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"),
+                      QStringLiteral("--clear-groups"), QStringLiteral(PIER_BINARY),
+                      QStringLiteral("sandbox"), QStringLiteral("up")});
+    QByteArray out, err;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        (out += p.readAllStandardOutput(), err += p.readAllStandardError(),
+         out.contains("Marathon: http://127.0.0.1:") || p.state() == QProcess::NotRunning),
+        30000);
+    p.terminate(); // SIGTERM to our own child: the APIs stop cleanly
+    p.waitForFinished(10000);
+    err += p.readAllStandardError();
+    if (err.contains("Permission denied") && !err.contains("not available"))
+        QSKIP("the pier binary is not readable by nobody here");
+    QVERIFY2(err.contains("the full sandbox (nodes, SSH, the SOCKS5 proxy) is not available") &&
+                 err.contains("needs root"),
+             err.constData());
+    // Port 8080 may be another program's here; then it says so instead of serving.
+    QVERIFY2(out.contains("Marathon: http://127.0.0.1:8080") || err.contains("cannot listen"),
+             (out + err).constData());
+    QVERIFY(!namedNetworkNamespaces().contains(m_id + QStringLiteral("x-router")));
+    QDir(QStringLiteral("/tmp/pier-nobody-") + m_id).removeRecursively();
 }
 
 void TestSandboxUp::cleanupTestCase()
