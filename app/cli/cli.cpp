@@ -2,6 +2,7 @@
 
 #include "cli/connection.h"
 #include "cli/profilecmd.h"
+#include "cli/sandboxcmd.h"
 #include "cli/sandboxnet.h"
 #include "cli/watch.h"
 #include "cli/why.h"
@@ -79,9 +80,15 @@ Commands:
   profile export NAME            print a profile without its secrets, to import elsewhere
   profile use NAME               make NAME the active profile
   profile delete NAME            delete a profile and its secrets
-  sandbox up [--port P] [--legacy]
-                                 run the sandbox's Marathon (and its Mesos master API on
-                                 another port) on 127.0.0.1 until interrupted
+  sandbox up [--nodes N] [--preset P] [--backend nft|legacy] [--legacy] [--json]
+                                 (root) the whole sandbox: its network (below), Marathon and
+                                 Mesos on the master, a SOCKS5 proxy on 127.0.0.1 into it and
+                                 the GCE API, in the background; makes the profile "sandbox"
+                                 active. Without root, or with --port P: only the Marathon and
+                                 Mesos APIs on 127.0.0.1 in the foreground until interrupted
+  sandbox status [--json]        the sandbox's endpoints and whether they answer
+  sandbox down                   stop it all and give back the profile active before
+  sandbox logs [COMPONENT]       its logs: daemon, marathon, mesos, proxy, gce, sshd-NODE
   sandbox net up [--nodes N] [--preset P] [--backend nft|legacy] [--json]
                                  (root) the sandbox's network: N nodes (default 4) in namespaces
                                  behind a GCE-like router, iptables preset mesosphere, reject, ufw
@@ -94,6 +101,8 @@ Options:
   --profile NAME    the cluster profile to use instead of the active one
   --mesos URL       the Mesos master (for why); else $PIER_MESOS_URL, else Marathon's host
                     on port 5050
+  --proxy URL       a SOCKS5 proxy into the cluster's network (socks5://HOST:PORT or
+                    HOST:PORT); else $PIER_PROXY, else the profile's
   --timeout SECONDS how long --wait may take (default 300)
   -h, --help        this help;  -v, --version  the version
 
@@ -136,9 +145,9 @@ struct Session {
 Session connect(const QCommandLineParser &parser)
 {
     Session s;
-    const MarathonTarget target =
-        resolveMarathon(parser.value(QStringLiteral("marathon")), &s.error,
-                        parser.value(QStringLiteral("profile")));
+    const MarathonTarget target = resolveMarathon(parser.value(QStringLiteral("marathon")),
+                                                  &s.error, parser.value(QStringLiteral("profile")),
+                                                  parser.value(QStringLiteral("proxy")));
     if (!s.error.isError())
         s.client = std::make_unique<MarathonClient>(target.config);
     return s;
@@ -484,8 +493,15 @@ int cmdSandbox(const QCommandLineParser &parser, const QStringList &args)
 {
     if (args.value(0) == QLatin1String("net"))
         return cmdSandboxNet(parser, args.mid(1));
-    if (args.value(0) != QLatin1String("up"))
-        return usageError(QStringLiteral("sandbox knows: up, net up|status|down."));
+    // The whole sandbox needs root; --port asks for the APIs alone (what the window starts).
+    const QString unavailable = fullSandboxUnavailable();
+    if (args.value(0) != QLatin1String("up") ||
+        (unavailable.isEmpty() && !parser.isSet(QStringLiteral("port"))))
+        return cmdSandboxFull(parser, args);
+    if (!parser.isSet(QStringLiteral("port")))
+        err() << "pier: the full sandbox (nodes, SSH, the SOCKS5 proxy) is not available: "
+              << unavailable << ".\nRunning only the Marathon and Mesos APIs on 127.0.0.1.\n";
+    err().flush();
     bool ok = true;
     const int port = parser.isSet(QStringLiteral("port"))
                          ? parser.value(QStringLiteral("port")).toInt(&ok)
@@ -601,6 +617,8 @@ int run(const QStringList &args)
                       QStringLiteral("Sandbox nodes' iptables back end."), QStringLiteral("B")});
     parser.addOption(
         {QStringLiteral("user"), QStringLiteral("Marathon user name."), QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("proxy"), QStringLiteral("SOCKS5 proxy into the cluster."),
+                      QStringLiteral("URL")});
     if (!parser.parse(args))
         return usageError(parser.errorText());
     if (parser.isSet(version)) {

@@ -1,5 +1,6 @@
 #include "gce/gceclient.h"
 
+#include "core/networkproxy.h"
 #include "gce/credentials.h"
 
 #include <QElapsedTimer>
@@ -93,6 +94,8 @@ GceClient::GceClient(const GceConfig &config, QObject *parent) : GceClient(confi
 GceClient::GceClient(const GceConfig &config, QNetworkAccessManager *nam, QObject *parent)
     : QObject(parent), m_config(config), m_nam(nam ? nam : new QNetworkAccessManager(this))
 {
+    if (!m_config.socksProxy.isEmpty())
+        applySocksProxy(m_nam, m_config.socksProxy);
 }
 
 GceClient::~GceClient()

@@ -2392,9 +2392,17 @@ MarathonServer::~MarathonServer()
     }
 }
 
+bool MarathonServer::listenOnDescriptor(qintptr fd)
+{
+    // The same start as listen() once the socket is there: a port-0 listen() is replaced by it.
+    if (!d->http->listenOnDescriptor(fd))
+        return false;
+    return listen(QHostAddress(), 0);
+}
+
 bool MarathonServer::listen(const QHostAddress &address, quint16 port)
 {
-    if (!d->http->listen(address, port))
+    if (!d->http->isListening() && !d->http->listen(address, port))
         return false;
     if (d->options.eventKeepAliveMs > 0)
         d->keepAlive.start(d->options.eventKeepAliveMs);

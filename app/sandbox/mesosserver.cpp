@@ -236,6 +236,14 @@ MesosServer::~MesosServer()
     d->http->close();
 }
 
+bool MesosServer::listenOnDescriptor(qintptr fd)
+{
+    if (!d->http->listenOnDescriptor(fd))
+        return false;
+    qCInfo(lcSandbox) << "Mesos" << d->version() << "master API on" << url();
+    return true;
+}
+
 bool MesosServer::listen(const QHostAddress &address, quint16 port)
 {
     if (!d->http->listen(address, port))

@@ -34,6 +34,8 @@ public:
     ~MesosServer() override;
 
     bool listen(const QHostAddress &address = QHostAddress::LocalHost, quint16 port = 0);
+    // Serves on a socket that already listens (HttpServer::listenOnDescriptor).
+    bool listenOnDescriptor(qintptr fd);
     quint16 port() const;
     QUrl url() const; // http://127.0.0.1:PORT
     QString errorString() const;
