@@ -8,10 +8,10 @@
 
 namespace pier::sandbox {
 
-class Cluster;
+class AgentPool;
 class HttpServer;
 
-// The Mesos master's HTTP API (v0 JSON endpoints) over the sandbox's simulated Cluster, the same
+// The Mesos master's HTTP API (v0 JSON endpoints) over the sandbox's simulated AgentPool, the same
 // one its MarathonServer places tasks on: /master/state, /master/state.json, /master/health,
 // /master/redirect and /version, in the shapes of the Mesos versions Pier meets.
 class MesosServer : public QObject {
@@ -28,8 +28,8 @@ public:
         QString leaderHostPort; // empty: this server's own address (it is the leader)
     };
 
-    explicit MesosServer(std::shared_ptr<Cluster> cluster, QObject *parent = nullptr);
-    MesosServer(std::shared_ptr<Cluster> cluster, const Options &options,
+    explicit MesosServer(std::shared_ptr<AgentPool> cluster, QObject *parent = nullptr);
+    MesosServer(std::shared_ptr<AgentPool> cluster, const Options &options,
                 QObject *parent = nullptr);
     ~MesosServer() override;
 
@@ -41,7 +41,7 @@ public:
     QString errorString() const;
     QString version() const; // "1.4.3" or "0.21.1"
 
-    std::shared_ptr<Cluster> cluster() const;
+    std::shared_ptr<AgentPool> cluster() const;
     HttpServer *httpServer() const; // for more routes or injected faults
 
 private:

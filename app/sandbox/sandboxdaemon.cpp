@@ -2,12 +2,15 @@
 
 #include "core/logging.h"
 #include "sandbox/agents.h"
+#include "sandbox/cluster.h"
 #include "sandbox/gceserver.h"
+#include "sandbox/haproxybridge.h"
 #include "sandbox/httpserver.h"
 #include "sandbox/marathonserver.h"
 #include "sandbox/mesosserver.h"
 #include "sandbox/netns.h"
 #include "sandbox/socksproxy.h"
+#include "sandbox/taskrunner.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -27,6 +30,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <optional>
 
 namespace pier::sandbox {
 
@@ -146,30 +151,33 @@ int runSandboxDaemon(const DaemonConfig &config)
     LogFile proxyLog(logs + QStringLiteral("proxy.log"));
     LogFile gceLog(logs + QStringLiteral("gce.log"));
 
-    // One simulated Mesos cluster whose agents are the network's agent nodes.
-    Cluster::Options clusterOptions;
-    clusterOptions.name = config.clusterName;
-    clusterOptions.masterAddress = master.address;
-    QList<DaemonNode> agentNodes;
-    for (const DaemonNode &n : config.nodes) {
-        if (n.role == QLatin1String("agent")) {
-            agentNodes << n;
-            clusterOptions.hostnames << n.name;
-        }
+    // The network as `sandbox net up` recorded it: the task runner starts tasks in the agents'
+    // network and mount namespaces, and HAProxy runs on every node.
+    std::optional<ClusterStatus> status;
+    {
+        QFile f(config.stateFile);
+        if (f.open(QIODevice::ReadOnly))
+            status = ClusterStatus::fromJson(QJsonDocument::fromJson(f.readAll()).object());
     }
-    clusterOptions.count = int(agentNodes.size());
-    auto cluster = std::make_shared<Cluster>(clusterOptions);
-    for (int i = 0; i < agentNodes.size(); ++i)
-        cluster->agents()[i].address = agentNodes.at(i).address;
+    if (!status || status->nodes.isEmpty())
+        return fail(QStringLiteral("cannot read the sandbox network's state from %1")
+                        .arg(config.stateFile));
+    const std::shared_ptr<TaskRunner> runner = TaskRunner::forCluster(*status);
+    if (TaskRunner::findTaskServer().isEmpty())
+        qCWarning(lcSandbox).noquote()
+            << "pier-task-server is not installed next to pier: apps whose image is not nginx "
+               "cannot start";
+    // One simulated Mesos cluster whose agents are the network's agent nodes: Marathon places
+    // tasks on it, the runner starts them for real, Mesos reports it.
+    const std::shared_ptr<AgentPool> cluster = runner->placementCluster();
 
     MarathonServer::Options marathonOptions;
     marathonOptions.cluster = cluster;
+    marathonOptions.runner = runner;
     if (config.legacy)
         marathonOptions.flavor = MarathonServer::Flavor::Legacy;
     marathonOptions.username = qEnvironmentVariable("PIER_SANDBOX_USER");
     marathonOptions.password = qEnvironmentVariable("PIER_SANDBOX_PASSWORD");
-    // The task runner (real task processes in the agents' namespaces) plugs in here, the one place
-    // the sandbox's Marathon is configured.
     MarathonServer marathon(marathonOptions);
     MesosServer::Options mesosOptions;
     if (config.legacy)
@@ -191,6 +199,13 @@ int runSandboxDaemon(const DaemonConfig &config)
                      [&](const QString &method, const QString &path, int status) {
                          mesosLog.line(QStringLiteral("%1 %2 %3").arg(method, path).arg(status));
                      });
+
+    // HAProxy on every node, rebuilt from Marathon's task list as haproxy-marathon-bridge's cron
+    // job does (every 60 s; PIER_SANDBOX_HAPROXY_INTERVAL_MS to change it).
+    std::unique_ptr<HaproxyBridge> bridge = HaproxyBridge::forCluster(*status, marathon.url());
+    if (const int ms = qEnvironmentVariableIntValue("PIER_SANDBOX_HAPROXY_INTERVAL_MS"); ms > 0)
+        bridge->setIntervalMs(ms);
+    bridge->start();
 
     // The GCE API on the desktop's loopback, as Google's is reachable from anywhere.
     GceServer::Options gceOptions;

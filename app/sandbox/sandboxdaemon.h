@@ -7,8 +7,8 @@
 // the internet, and the GCE emulator on 127.0.0.1. It writes what it serves to STATE/daemon.json
 // once everything listens, logs to STATE/logs/, and ends on SIGTERM or when the network is gone.
 //
-// Deliberately independent of cluster.h (whose Cluster shares its name with agents.h's): the
-// caller passes the network's layout in.
+// The caller passes the network's layout in; the task runner and HAProxy read the rest from
+// the network's state file.
 
 #include <QJsonObject>
 #include <QList>
