@@ -125,6 +125,7 @@ QJsonObject toJson(const Diagnosis &g)
                        {QStringLiteral("rule"), d.rule},
                        {QStringLiteral("rule_text"), d.ruleText},
                        {QStringLiteral("reason"), g.reason},
+                       {QStringLiteral("client_sees"), symptomText(g.symptom)},
                        {QStringLiteral("new"), toJson(g.newConnection)},
                        {QStringLiteral("established"), toJson(g.established)},
                        {QStringLiteral("replies"), toJson(g.replies)},

@@ -478,7 +478,7 @@ void TestFirewallReal::randomRuleSetsAgree()
     m_listener = listenTcp(m_node, 80, &error);
     QVERIFY2(m_listener >= 0, qPrintable(error));
     QRandomGenerator g(seed);
-    int compared = 0;
+    int compared = 0, fixed = 0;
     QMap<QString, int> seen;
     for (int set = 0; set < 20; ++set) {
         const QString rules = randomRules(g);
@@ -508,9 +508,27 @@ void TestFirewallReal::randomRuleSetsAgree()
                                          d.text())));
             seen[probeResultName(got)]++;
             ++compared;
+            if (d.symptom == Symptom::Connects)
+                continue;
+
+            // The planned fix opens it for real, and its undo gives back the same rules.
+            const QString original = save();
+            const FixPlan plan = planFix(rs, q, NodeFacts{});
+            QVERIFY2(plan.ok() && !plan.steps.isEmpty(),
+                     qPrintable(rules + plan.problems.join(QLatin1Char('\n'))));
+            ProcessResult r = runScript(plan.applyScript());
+            QVERIFY2(r.ok(), qPrintable(rules + r.errorText()));
+            QVERIFY2(probe(port, ProbeResult::Connected) == ProbeResult::Connected,
+                     qPrintable(rules + plan.applyScript()));
+            QCOMPARE(diagnose(parseIptablesSave(save()), q).symptom, Symptom::Connects);
+            r = runScript(plan.undoScript());
+            QVERIFY2(r.ok(), qPrintable(r.errorText()));
+            QCOMPARE(normalizedSave(save()), normalizedSave(original));
+            ++fixed;
         }
     }
     ::close(listener8080);
+    qInfo("%d fixes applied and undone", fixed);
     const int connected = seen.value(u"connected"_s);
     qInfo("%d connections compared: %d connected, %d not", compared, connected,
           compared - connected);
