@@ -1147,6 +1147,36 @@ QString natNote(const Ruleset &rules, const Query &query)
     return {};
 }
 
+// NOTRACK (or CT --notrack) in the raw table makes conntrack see UNTRACKED instead of NEW or
+// ESTABLISHED, which the filter table's state matches then read differently.
+QString untrackedNote(const Ruleset &rules, const Query &query)
+{
+    const Table *raw = rules.table(QStringLiteral("raw"));
+    if (!raw)
+        return {};
+    for (const auto &[hook, flow] : {std::pair{QStringLiteral("PREROUTING"), Flow::New},
+                                     std::pair{QStringLiteral("OUTPUT"), Flow::Replies}}) {
+        const Walker w(*raw, query, packetFor(rules, flow));
+        for (const Chain &c : raw->chains) {
+            for (const Rule &r : c.rules) {
+                const bool notrack = r.target.name == QLatin1String("NOTRACK") ||
+                                     (r.target.name == QLatin1String("CT") &&
+                                      r.target.args.contains(QLatin1String("--notrack")));
+                if (!notrack || (c.builtin && c.name != hook))
+                    continue;
+                if (w.matchRule(r, {}, true).v != Tri::No)
+                    return QStringLiteral("raw %1 rule %2 (%3) may leave the %4 untracked: state "
+                                          "matches then see UNTRACKED, which this answer does not "
+                                          "assume.")
+                        .arg(c.name)
+                        .arg(r.number)
+                        .arg(r.text, flowName(flow));
+            }
+        }
+    }
+    return {};
+}
+
 } // namespace
 
 Diagnosis diagnose(const Ruleset &rules, const Query &query)
@@ -1205,6 +1235,14 @@ Diagnosis diagnose(const Ruleset &rules, const Query &query)
     if (rules.legacyTablesPresent)
         g.notes << QStringLiteral("iptables-legacy tables are present beside the nf_tables ones: "
                                   "both filter every packet, and only one set is shown here.");
+    const QString untracked = untrackedNote(rules, query);
+    if (!untracked.isEmpty()) {
+        g.notes << untracked;
+        if (g.verdict == Verdict::Accepted) {
+            g.verdict = Verdict::Unknown;
+            g.reason = QStringLiteral("Unknown: ") + untracked;
+        }
+    }
     const QString nat = natNote(rules, query);
     if (!nat.isEmpty()) {
         g.notes << nat;

@@ -652,6 +652,16 @@ void TestFirewall::repliesAndEstablished()
     QVERIFY2(g.newConnection.assumptions.join(QLatin1Char('\n')).contains(QLatin1String("docker0")),
              qPrintable(g.text()));
 
+    // Untracked packets (raw NOTRACK) read differently in state matches: said, not ignored.
+    const Ruleset raw = parseIptablesSave(
+        u"*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING -p tcp -m tcp "
+        "--dport 80 -j CT --notrack\nCOMMIT\n"_s +
+        preset(IptablesPreset::Open));
+    g = diagnose(raw, outsideQuery());
+    QCOMPARE(g.verdict, Verdict::Unknown);
+    QVERIFY2(g.reason.contains(QLatin1String("untracked")), qPrintable(g.text()));
+    QCOMPARE(diagnose(raw, outsideQuery(22)).verdict, Verdict::Accepted);
+
     // Ban lists of single addresses are stated as assumptions, not turned into "unknown".
     const Ruleset f2b = parseIptablesSave(fixture(QStringLiteral("fail2ban.rules")));
     const Decision d = evaluate(f2b, outsideQuery(443), Flow::New);
