@@ -65,12 +65,12 @@ QString option(const QCommandLineParser &p, const char *name)
     return p.value(QLatin1String(name)).trimmed();
 }
 
-AccessTokenSource *tokenSource(const QCommandLineParser &p, const Profile &profile,
+AccessTokenSource *tokenSource(const QString &keyFileOverride, const Profile &profile,
                                QObject *parent, QString *project, ApiError *error)
 {
     if (const QString token = qEnvironmentVariable("PIER_GCE_TOKEN"); !token.isEmpty())
         return new StaticTokenSource(token, parent);
-    QString keyFile = option(p, "key-file");
+    QString keyFile = keyFileOverride;
     if (keyFile.isEmpty() && profile.gceCredentials == Profile::GceCredentials::ServiceAccountKey)
         keyFile = profile.gceKeyFile;
     auto fromKey = [&](ServiceAccountCredentials *sa) -> AccessTokenSource * {
@@ -128,75 +128,22 @@ bool openSession(const QCommandLineParser &p, GceSession *s, ApiError *error)
     } else if (!store.activeName().isEmpty() && !store.find(store.activeName(), &profile, error)) {
         return false;
     }
-    GceTarget &t = s->target;
-    t.project = option(p, "project");
-    if (t.project.isEmpty())
-        t.project = profile.gceProject;
-    AccessTokenSource *tokens = tokenSource(p, profile, s->owner.get(), &t.project, error);
-    if (!tokens)
-        return false;
-    s->who = tokens->describe();
-    t.zone = option(p, "zone");
-    if (t.zone.isEmpty())
-        t.zone = profile.gceZone;
-    t.region = option(p, "region");
-    if (t.region.isEmpty())
-        t.region = profile.gceRegion;
-    if (t.region.isEmpty() && t.zone.count(QLatin1Char('-')) >= 2)
-        t.region = t.zone.left(t.zone.lastIndexOf(QLatin1Char('-'))); // us-central1-a → us-central1
-    QStringList missing;
-    if (t.project.isEmpty())
-        missing << QStringLiteral("--project");
-    if (t.region.isEmpty())
-        missing << QStringLiteral("--region");
-    if (t.zone.isEmpty())
-        missing << QStringLiteral("--zone");
-    if (!missing.isEmpty()) {
-        *error = ApiError::local(
-            QStringLiteral("The GCE %1 is not known.").arg(missing.join(QStringLiteral(", "))),
-            QStringLiteral("Set it in the profile (%1) or pass %2.")
-                .arg(profile.name.isEmpty() ? QStringLiteral("none is active") : profile.name,
-                     missing.join(QStringLiteral(" "))));
-        return false;
-    }
-    if (!profile.addressName.isEmpty())
-        t.addressName = profile.addressName;
-    if (!profile.targetPoolName.isEmpty())
-        t.poolName = profile.targetPoolName;
-    if (!profile.forwardingRuleName.isEmpty())
-        t.ruleName = profile.forwardingRuleName;
-    if (!profile.firewallRuleName.isEmpty())
-        t.firewallName = profile.firewallRuleName;
-    if (!profile.networkTag.isEmpty())
-        t.tag = profile.networkTag;
-    t.network = option(p, "network");
+    GceOverrides o;
+    o.project = option(p, "project");
+    o.region = option(p, "region");
+    o.zone = option(p, "zone");
+    o.endpoint = option(p, "endpoint");
+    o.keyFile = option(p, "key-file");
+    o.network = option(p, "network");
     for (const QString &n : option(p, "instances").split(QLatin1Char(','), Qt::SkipEmptyParts))
-        t.instances << n.trimmed();
-
-    GceConfig config;
-    QString endpoint = option(p, "endpoint");
-    if (endpoint.isEmpty())
-        endpoint = profile.gceEndpoint;
-    if (!endpoint.isEmpty()) {
-        if (!endpoint.endsWith(QLatin1Char('/')))
-            endpoint += QLatin1Char('/');
-        config.endpoint = QUrl(endpoint);
-        if (!config.endpoint.isValid() || config.endpoint.scheme().isEmpty()) {
-            *error = ApiError::local(QStringLiteral("\"%1\" is not a URL.").arg(endpoint),
-                                     QStringLiteral("Give the endpoint as "
-                                                    "https://compute.googleapis.com/compute/v1/."));
-            return false;
-        }
-    }
-    config.project = t.project;
-    s->client = new GceClient(config, s->owner.get());
-    if (auto *oauth = qobject_cast<OAuthTokenSource *>(tokens))
-        oauth->setNetworkAccessManager(s->client->networkAccessManager());
-    s->client->setTokenSource(tokens);
-
-    // One journal per project and region: what Pier made there, for status and teardown.
-    s->journal = PlanJournal(QDir(ProfileStore::defaultDirectory())
-                                 .filePath(QStringLiteral("gce/%1-%2.json").arg(t.project, t.region)));
+        o.instances << n.trimmed();
+    GceSetup setup;
+    if (!gceSetup(profile, o, s->owner.get(), &setup, error))
+        return false;
+    s->target = setup.target;
+    s->client = setup.client;
+    s->who = setup.who;
+    s->journal = PlanJournal(setup.journalPath);
     QString journalError;
     if (!s->journal.load(&journalError)) {
         *error = ApiError::local(journalError);
@@ -486,6 +433,71 @@ int cmdTeardown(const QCommandLineParser &p, GceSession *s)
 }
 
 } // namespace
+
+bool gceSetup(const Profile &profile, const GceOverrides &o, QObject *parent, GceSetup *out,
+              ApiError *error)
+{
+    GceTarget &t = out->target;
+    t.project = o.project.isEmpty() ? profile.gceProject : o.project;
+    AccessTokenSource *tokens = tokenSource(o.keyFile, profile, parent, &t.project, error);
+    if (!tokens)
+        return false;
+    out->who = tokens->describe();
+    t.zone = o.zone.isEmpty() ? profile.gceZone : o.zone;
+    t.region = o.region.isEmpty() ? profile.gceRegion : o.region;
+    if (t.region.isEmpty() && t.zone.count(QLatin1Char('-')) >= 2)
+        t.region = t.zone.left(t.zone.lastIndexOf(QLatin1Char('-'))); // us-central1-a → us-central1
+    QStringList missing;
+    if (t.project.isEmpty())
+        missing << QStringLiteral("--project");
+    if (t.region.isEmpty())
+        missing << QStringLiteral("--region");
+    if (t.zone.isEmpty())
+        missing << QStringLiteral("--zone");
+    if (!missing.isEmpty()) {
+        *error = ApiError::local(
+            QStringLiteral("The GCE %1 is not known.").arg(missing.join(QStringLiteral(", "))),
+            QStringLiteral("Set it in the profile (%1) or pass %2.")
+                .arg(profile.name.isEmpty() ? QStringLiteral("none is active") : profile.name,
+                     missing.join(QStringLiteral(" "))));
+        return false;
+    }
+    if (!profile.addressName.isEmpty())
+        t.addressName = profile.addressName;
+    if (!profile.targetPoolName.isEmpty())
+        t.poolName = profile.targetPoolName;
+    if (!profile.forwardingRuleName.isEmpty())
+        t.ruleName = profile.forwardingRuleName;
+    if (!profile.firewallRuleName.isEmpty())
+        t.firewallName = profile.firewallRuleName;
+    if (!profile.networkTag.isEmpty())
+        t.tag = profile.networkTag;
+    t.network = o.network;
+    t.instances = o.instances;
+
+    GceConfig config;
+    QString endpoint = o.endpoint.isEmpty() ? profile.gceEndpoint : o.endpoint;
+    if (!endpoint.isEmpty()) {
+        if (!endpoint.endsWith(QLatin1Char('/')))
+            endpoint += QLatin1Char('/');
+        config.endpoint = QUrl(endpoint);
+        if (!config.endpoint.isValid() || config.endpoint.scheme().isEmpty()) {
+            *error = ApiError::local(QStringLiteral("\"%1\" is not a URL.").arg(endpoint),
+                                     QStringLiteral("Give the endpoint as "
+                                                    "https://compute.googleapis.com/compute/v1/."));
+            return false;
+        }
+    }
+    config.project = t.project;
+    out->client = new GceClient(config, parent);
+    if (auto *oauth = qobject_cast<OAuthTokenSource *>(tokens))
+        oauth->setNetworkAccessManager(out->client->networkAccessManager());
+    out->client->setTokenSource(tokens);
+    // One journal per project and region: what Pier made there, for status and teardown.
+    out->journalPath = QDir(ProfileStore::defaultDirectory())
+                           .filePath(QStringLiteral("gce/%1-%2.json").arg(t.project, t.region));
+    return true;
+}
 
 void addGceOptions(QCommandLineParser &parser)
 {

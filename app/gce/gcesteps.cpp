@@ -275,7 +275,10 @@ void AddressStep::verify(const QVariantMap &, StepCallback done)
         const GceAddress a = r->address();
         if (a.address.isEmpty())
             return done(StepResult::blocked(tr("The address %1 has no IP yet.").arg(a.name)));
-        done(judge(a));
+        StepResult res = judge(a);
+        if (res.ok())
+            res.message = tr("The address %1 is %2 (%3).").arg(a.name, a.address, a.status.toLower());
+        done(res);
     });
 }
 
@@ -368,7 +371,10 @@ void TargetPoolStep::verify(const QVariantMap &inputs, StepCallback done)
     track(m_ctx->client()->getTargetPool(t().region, t().poolName), [this, done](GceReply *r) {
         if (r->error())
             return done(failure(r->error()));
-        done(judge(r->targetPool()));
+        StepResult res = judge(r->targetPool());
+        if (res.ok())
+            res.message = tr("The target pool %1 is there.").arg(t().poolName);
+        done(res);
     });
 }
 
