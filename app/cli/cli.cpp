@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include "cli/connection.h"
+#include "cli/gcecmd.h"
 #include "cli/profilecmd.h"
 #include "cli/sandboxcmd.h"
 #include "cli/sandboxnet.h"
@@ -40,7 +41,7 @@ const QStringList kCommands = {
     QStringLiteral("launch"),   QStringLiteral("scale"),   QStringLiteral("restart"),
     QStringLiteral("destroy"),  QStringLiteral("sandbox"), QStringLiteral("login"),
     QStringLiteral("why"),      QStringLiteral("watch"),   QStringLiteral("profile"),
-    QStringLiteral("help")};
+    QStringLiteral("gce"),      QStringLiteral("help")};
 
 QTextStream &out()
 {
@@ -95,6 +96,15 @@ Commands:
                                  or open, sshd with user jclouds on every node
   sandbox net status [--json]    the sandbox network's nodes, addresses and SSH key
   sandbox net down               stop it and remove everything it made
+  gce plan --port P [--health-check]
+                                 the GCE steps that make the app's port P reachable on an external
+                                 address, as gcloud commands, with what exists; changes nothing
+  gce apply --port P [--health-check]
+                                 reserve the address, create the target pool with the nodes, the
+                                 forwarding rule, tag the nodes and open the firewall (adopting
+                                 what already exists); prints the external address
+  gce status [--json]            what exists, what Pier made, the pool's health per node
+  gce teardown                   remove everything Pier made on GCE, and nothing else
 
 Options:
   --marathon URL    Marathon's address; else $PIER_MARATHON_URL, else the profile's
@@ -104,11 +114,15 @@ Options:
   --proxy URL       a SOCKS5 proxy into the cluster's network (socks5://HOST:PORT or
                     HOST:PORT); else $PIER_PROXY, else the profile's
   --timeout SECONDS how long --wait may take (default 300)
+  --project ID --region R --zone Z --endpoint URL --key-file FILE
+                    GCE settings for gce (else the profile's); --instances A,B,C the
+                    cluster's nodes (else every instance of the zone); --network NAME
   -h, --help        this help;  -v, --version  the version
 
 Credentials come from the keychain or the environment, never from arguments:
   PIER_MARATHON_USER + PIER_MARATHON_PASSWORD (HTTP basic), PIER_MARATHON_TOKEN (DC/OS),
-  PIER_MARATHON_CA_FILE (extra CA certificates for HTTPS).
+  PIER_MARATHON_CA_FILE (extra CA certificates for HTTPS); GCE: PIER_GCE_TOKEN (an access
+  token), a key file, gcloud or application-default credentials, as the profile says.
 )";
 
 int usageError(const QString &message)
@@ -619,6 +633,7 @@ int run(const QStringList &args)
         {QStringLiteral("user"), QStringLiteral("Marathon user name."), QStringLiteral("NAME")});
     parser.addOption({QStringLiteral("proxy"), QStringLiteral("SOCKS5 proxy into the cluster."),
                       QStringLiteral("URL")});
+    addGceOptions(parser);
     if (!parser.parse(args))
         return usageError(parser.errorText());
     if (parser.isSet(version)) {
@@ -660,6 +675,8 @@ int run(const QStringList &args)
         return cmdProfile(parser, positional);
     if (command == QLatin1String("sandbox"))
         return cmdSandbox(parser, positional);
+    if (command == QLatin1String("gce"))
+        return cmdGce(parser, positional);
     return usageError(QStringLiteral("unknown command \"%1\".").arg(command));
 }
 

@@ -457,6 +457,17 @@ GceReply *GceClient::addHealthCheck(const QString &region, const QString &pool,
         "POST", QStringLiteral("regions/%1/targetPools/%2/addHealthCheck").arg(region, pool), body);
 }
 
+GceReply *GceClient::removeHealthCheck(const QString &region, const QString &pool,
+                                       const QString &healthCheckUrl)
+{
+    const QJsonObject body{
+        {QStringLiteral("healthChecks"),
+         QJsonArray{QJsonObject{{QStringLiteral("healthCheck"), healthCheckUrl}}}}};
+    return mutate("POST",
+                  QStringLiteral("regions/%1/targetPools/%2/removeHealthCheck").arg(region, pool),
+                  body);
+}
+
 GceReply *GceClient::getHealth(const QString &region, const QString &pool,
                                const QString &instanceUrl)
 {

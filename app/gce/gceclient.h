@@ -124,6 +124,8 @@ public:
                               const QStringList &instanceUrls);
     GceReply *addHealthCheck(const QString &region, const QString &pool,
                              const QString &healthCheckUrl);
+    GceReply *removeHealthCheck(const QString &region, const QString &pool,
+                                const QString &healthCheckUrl);
     GceReply *getHealth(const QString &region, const QString &pool, const QString &instanceUrl);
     GceReply *deleteTargetPool(const QString &region, const QString &name);
 

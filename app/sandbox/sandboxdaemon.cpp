@@ -3,6 +3,7 @@
 #include "core/logging.h"
 #include "sandbox/agents.h"
 #include "sandbox/cluster.h"
+#include "sandbox/gcerouter.h"
 #include "sandbox/gceserver.h"
 #include "sandbox/haproxybridge.h"
 #include "sandbox/httpserver.h"
@@ -210,10 +211,13 @@ int runSandboxDaemon(const DaemonConfig &config)
     // The GCE API on the desktop's loopback, as Google's is reachable from anywhere.
     GceServer::Options gceOptions;
     gceOptions.networkRange = config.internalRange;
-    gceOptions.instances.clear();
-    for (const DaemonNode &n : config.nodes)
-        gceOptions.instances.append({n.name, {}, n.address, n.externalAddress, n.tags});
+    gceOptions.instances = GceRouter::instancesFor(*status);
     GceServer gce(gceOptions);
+    // What is made through the API changes the router for real: firewall rules and tags the VPC
+    // firewall, an address + forwarding rule + pool the load balancer.
+    GceRouter router(config.id, gceOptions.network);
+    router.setServer(&gce);
+    gce.setObserver(&router);
     if (!gce.listen(QHostAddress::LocalHost, 0))
         return fail(QStringLiteral("the GCE API cannot listen on 127.0.0.1"));
     const QString keyFile = config.stateDir + QStringLiteral("/gce-key.json");
