@@ -3,6 +3,7 @@
 #include "cli/connection.h"
 #include "cli/profilecmd.h"
 #include "cli/sandboxnet.h"
+#include "cli/vpncmd.h"
 #include "cli/watch.h"
 #include "cli/why.h"
 #include "core/plan.h"
@@ -39,7 +40,7 @@ const QStringList kCommands = {
     QStringLiteral("launch"),   QStringLiteral("scale"),   QStringLiteral("restart"),
     QStringLiteral("destroy"),  QStringLiteral("sandbox"), QStringLiteral("login"),
     QStringLiteral("why"),      QStringLiteral("watch"),   QStringLiteral("profile"),
-    QStringLiteral("help")};
+    QStringLiteral("vpn"),      QStringLiteral("help")};
 
 QTextStream &out()
 {
@@ -79,6 +80,10 @@ Commands:
   profile export NAME            print a profile without its secrets, to import elsewhere
   profile use NAME               make NAME the active profile
   profile delete NAME            delete a profile and its secrets
+  vpn check                      whether Marathon and Mesos answer from here (directly, through the
+                                 profile's SOCKS proxy or a VPN already up); exit 0 when they do
+  vpn connect [--config FILE]    connect the profile's OpenVPN (or FILE), follow its states and
+                                 prove Marathon and Mesos answer through it; exit 0 when they do
   sandbox up [--port P] [--legacy]
                                  run the sandbox's Marathon (and its Mesos master API on
                                  another port) on 127.0.0.1 until interrupted
@@ -99,7 +104,8 @@ Options:
 
 Credentials come from the keychain or the environment, never from arguments:
   PIER_MARATHON_USER + PIER_MARATHON_PASSWORD (HTTP basic), PIER_MARATHON_TOKEN (DC/OS),
-  PIER_MARATHON_CA_FILE (extra CA certificates for HTTPS).
+  PIER_MARATHON_CA_FILE (extra CA certificates for HTTPS),
+  PIER_VPN_USER + PIER_VPN_PASSWORD (the OpenVPN login).
 )";
 
 int usageError(const QString &message)
@@ -601,6 +607,8 @@ int run(const QStringList &args)
                       QStringLiteral("Sandbox nodes' iptables back end."), QStringLiteral("B")});
     parser.addOption(
         {QStringLiteral("user"), QStringLiteral("Marathon user name."), QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("config"), QStringLiteral("The OpenVPN file (.ovpn)."),
+                      QStringLiteral("FILE")});
     if (!parser.parse(args))
         return usageError(parser.errorText());
     if (parser.isSet(version)) {
@@ -642,6 +650,8 @@ int run(const QStringList &args)
         return cmdProfile(parser, positional);
     if (command == QLatin1String("sandbox"))
         return cmdSandbox(parser, positional);
+    if (command == QLatin1String("vpn"))
+        return cmdVpn(parser, positional);
     return usageError(QStringLiteral("unknown command \"%1\".").arg(command));
 }
 
