@@ -84,6 +84,7 @@ Commands:
                                  profile's SOCKS proxy or a VPN already up); exit 0 when they do
   vpn connect [--config FILE]    connect the profile's OpenVPN (or FILE), follow its states and
                                  prove Marathon and Mesos answer through it; exit 0 when they do
+  vpn disconnect [--config FILE] stop the OpenVPN running for the profile's file (or FILE)
   sandbox up [--port P] [--legacy]
                                  run the sandbox's Marathon (and its Mesos master API on
                                  another port) on 127.0.0.1 until interrupted

@@ -136,8 +136,9 @@ int verdictExit(const vpn::ReachabilityVerdict &v)
 int cmdVpn(const QCommandLineParser &parser, const QStringList &args)
 {
     const QString sub = args.value(0);
-    if (args.size() != 1 || (sub != QLatin1String("check") && sub != QLatin1String("connect"))) {
-        verr() << "pier: vpn takes \"check\" or \"connect\".\nTry 'pier --help'.\n";
+    if (args.size() != 1 || (sub != QLatin1String("check") && sub != QLatin1String("connect") &&
+                             sub != QLatin1String("disconnect"))) {
+        verr() << "pier: vpn takes \"check\", \"connect\" or \"disconnect\".\nTry 'pier --help'.\n";
         verr().flush();
         return 2;
     }
@@ -180,6 +181,24 @@ int cmdVpn(const QCommandLineParser &parser, const QStringList &args)
             qMax(1, parser.value(QStringLiteral("timeout")).toInt()) * 1000;
     o.session.serverTimeoutMs = qMin(o.session.serverTimeoutMs, o.session.connectTimeoutMs);
 
+    if (sub == QLatin1String("disconnect")) {
+        if (o.configPath.isEmpty()) {
+            verr() << "pier: no VPN file: give --config FILE or set one in the profile.\n";
+            verr().flush();
+            return 1;
+        }
+        o.session.configPath = o.configPath;
+        vpn::VpnSession session(o.session, vpn::OvpnConfig::load(o.configPath));
+        bool ok = false;
+        QEventLoop loop;
+        session.disconnectVpn([&](bool stopped, const QString &message) {
+            ok = stopped;
+            say(message);
+            loop.quit();
+        });
+        loop.exec();
+        return ok ? 0 : 1;
+    }
     vpn::VpnStep step(o);
     step.setCredentialsProvider(
         [&](const QString &, std::function<void(const vpn::Credentials &)> reply) {
@@ -229,8 +248,14 @@ int cmdVpn(const QCommandLineParser &parser, const QStringList &args)
     say(QStringLiteral("  %1").arg(applied.message));
     say(QStringLiteral("Proving Marathon and Mesos answer through it…"));
     const StepResult verified = runVerb(step, &vpn::VpnStep::verify);
-    Q_UNUSED(verified);
-    return verdictExit(step.lastVerdict());
+    const int code = verdictExit(step.lastVerdict());
+    if (!verified.ok() && step.lastConnection().startedByPier)
+        say(QStringLiteral("The VPN stays connected so you can look at it; stop it with: pier vpn "
+                           "disconnect%1")
+                .arg(parser.isSet(QStringLiteral("config"))
+                         ? QStringLiteral(" --config ") + o.configPath
+                         : QString()));
+    return code;
 }
 
 } // namespace pier::cli

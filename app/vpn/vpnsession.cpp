@@ -187,15 +187,10 @@ VpnSession::VpnSession(const Options &options, const OvpnConfig &config, QObject
     connect(m_timer, &QTimer::timeout, this, [this] {
         if (m_finished)
             return;
-        if (m_clock.isValid() && m_clock.elapsed() > m_options.connectTimeoutMs) {
-            finish(Result::Outcome::TimedOut,
-                   tr("OpenVPN did not connect within %1 s (last state: %2).")
-                       .arg(m_options.connectTimeoutMs / 1000)
-                       .arg(m_result.state.name.isEmpty() ? tr("none") : m_result.state.words()));
-            return;
-        }
         if (phaseOf(this) == Starting) {
             pollStarted();
+            if (m_finished)
+                return;
         } else if (phaseOf(this) == Following && !m_serverAnswered &&
                    m_sinceStart.elapsed() > m_options.serverTimeoutMs) {
             const OvpnConfig::Remote r = m_config.remotes.value(0);
@@ -209,6 +204,15 @@ VpnSession::VpnSession(const Options &options, const OvpnConfig &config, QObject
                     .arg(m_config.protoOf(r).toUpper())
                     .arg(m_options.serverTimeoutMs / 1000)
                     .arg(m_result.state.name.isEmpty() ? tr("starting") : m_result.state.words()));
+            return;
+        }
+        // After the server check: "unreachable" says more than "timed out".
+        if (m_clock.isValid() && m_clock.elapsed() > m_options.connectTimeoutMs) {
+            finish(Result::Outcome::TimedOut,
+                   tr("OpenVPN did not connect within %1 s (last state: %2).")
+                       .arg(m_options.connectTimeoutMs / 1000)
+                       .arg(m_result.state.name.isEmpty() ? tr("none") : m_result.state.words()));
+            return;
         }
     });
 }
