@@ -12,17 +12,42 @@
 
 namespace pier::vpn {
 
+namespace {
+
+QString ipProgram()
+{
+    QString ip = QStandardPaths::findExecutable(QStringLiteral("ip"));
+    if (ip.isEmpty())
+        ip = QStandardPaths::findExecutable(QStringLiteral("ip"),
+                                            {QStringLiteral("/usr/sbin"), QStringLiteral("/sbin")});
+    return ip;
+}
+
+} // namespace
+
 QStringList upTunnelDevices()
 {
+    // Asked of ip (netlink) rather than read from /sys/class/net, which shows the interfaces of
+    // the namespace sysfs was mounted in, not necessarily this process's.
     QStringList out;
-    const QDir net(QStringLiteral("/sys/class/net"));
-    for (const QString &dev : net.entryList(QDir::Dirs | QDir::NoDotAndDotDot | QDir::System)) {
-        if (!QFile::exists(net.filePath(dev + QStringLiteral("/tun_flags"))))
+    const QString ip = ipProgram();
+    if (ip.isEmpty())
+        return out;
+    QProcess p;
+    p.start(ip, {QStringLiteral("-o"), QStringLiteral("link"), QStringLiteral("show"),
+                 QStringLiteral("type"), QStringLiteral("tun")});
+    if (!p.waitForFinished(3000) || p.exitCode() != 0)
+        return out;
+    // "7: tun0: <POINTOPOINT,MULTICAST,NOARP,UP,LOWER_UP> mtu 1500 ..."
+    for (const QByteArray &line : p.readAllStandardOutput().split('\n')) {
+        const QList<QByteArray> parts = line.split(':');
+        if (parts.size() < 3)
             continue;
-        QFile flags(net.filePath(dev + QStringLiteral("/flags")));
-        if (flags.open(QIODevice::ReadOnly) &&
-            (flags.readAll().trimmed().toUInt(nullptr, 16) & 0x1) != 0) // IFF_UP
-            out << dev;
+        const QByteArray &f = parts.at(2);
+        const qsizetype open = f.indexOf('<'), close = f.indexOf('>');
+        if (open >= 0 && close > open &&
+            f.mid(open + 1, close - open - 1).split(',').contains("UP"))
+            out << QString::fromLocal8Bit(parts.at(1).trimmed()).section(QLatin1Char('@'), 0, 0);
     }
     return out;
 }
@@ -31,10 +56,7 @@ RouteInfo routeTo(const QString &address)
 {
     RouteInfo r;
     r.tunnels = upTunnelDevices();
-    QString ip = QStandardPaths::findExecutable(QStringLiteral("ip"));
-    if (ip.isEmpty())
-        ip = QStandardPaths::findExecutable(QStringLiteral("ip"),
-                                            {QStringLiteral("/usr/sbin"), QStringLiteral("/sbin")});
+    const QString ip = ipProgram();
     if (ip.isEmpty()) {
         r.text = QStringLiteral("the ip program (iproute2) is not installed");
         return r;

@@ -192,7 +192,9 @@ VpnSession::VpnSession(const Options &options, const OvpnConfig &config, QObject
             if (m_finished)
                 return;
         } else if (phaseOf(this) == Following && !m_serverAnswered &&
-                   m_sinceStart.elapsed() > m_options.serverTimeoutMs) {
+                   (m_sinceStart.elapsed() > m_options.serverTimeoutMs ||
+                    m_clock.elapsed() > m_options.connectTimeoutMs)) {
+            // Silence from the server is the more precise verdict, even at the overall deadline.
             const OvpnConfig::Remote r = m_config.remotes.value(0);
             finish(
                 Result::Outcome::ServerUnreachable,
@@ -202,7 +204,7 @@ VpnSession::VpnSession(const Options &options, const OvpnConfig &config, QObject
                     .arg(r.host)
                     .arg(r.port)
                     .arg(m_config.protoOf(r).toUpper())
-                    .arg(m_options.serverTimeoutMs / 1000)
+                    .arg(qMin(m_sinceStart.elapsed(), m_clock.elapsed()) / 1000)
                     .arg(m_result.state.name.isEmpty() ? tr("starting") : m_result.state.words()));
             return;
         }
