@@ -1,6 +1,9 @@
 #include "vpn/management.h"
 #include "vpn/reachability.h"
 #include "vpn/vpnsession.h"
+#include "vpn/vpnstep.h"
+
+#include <QTemporaryDir>
 
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -17,6 +20,8 @@ static QStringList sl(std::initializer_list<const char *> items)
 #include <functional>
 
 using namespace pier::vpn;
+using pier::StepCallback;
+using pier::StepResult;
 
 namespace {
 
@@ -116,6 +121,9 @@ private slots:
     void notRunning();
     void noCredentials();
     void reachabilityVerdicts();
+    void stepPassesWhenAlreadyReachable();
+    void stepBlockedWithoutAWayIn();
+    void stepUndoLeavesAVpnPierDidNotStart();
 };
 
 void TestVpnManagement::repliesAndInterleavedNotifications()
@@ -354,6 +362,122 @@ void TestVpnManagement::reachabilityVerdicts()
     QVERIFY(QTest::qWaitFor([&] { return done; }, 10000));
     QCOMPARE(ReachabilityVerdict::kindName(v.kind), QStringLiteral("proxy-failed"));
     QVERIFY(v.message.contains(QStringLiteral("SOCKS proxy")));
+}
+
+namespace {
+
+// A Marathon/Mesos stand-in that answers every GET with 200.
+struct Responder {
+    QTcpServer server;
+    Responder()
+    {
+        server.listen(QHostAddress::LocalHost, 0);
+        QObject::connect(&server, &QTcpServer::newConnection, &server, [this] {
+            QTcpSocket *s = server.nextPendingConnection();
+            QObject::connect(s, &QTcpSocket::readyRead, s, [s] {
+                if (s->readAll().contains("\r\n\r\n"))
+                    s->write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+            });
+        });
+    }
+    QUrl url() const
+    {
+        return QUrl(QStringLiteral("http://127.0.0.1:%1").arg(server.serverPort()));
+    }
+};
+
+StepResult runVerb(VpnStep &step, void (VpnStep::*verb)(const QVariantMap &, StepCallback))
+{
+    StepResult result;
+    bool finished = false;
+    (step.*verb)({}, [&](const StepResult &r) {
+        result = r;
+        finished = true;
+    });
+    QTest::qWaitFor([&] { return finished; }, 15000);
+    return result;
+}
+
+int closedPort()
+{
+    QTcpServer s;
+    s.listen(QHostAddress::LocalHost, 0);
+    return s.serverPort(); // closed when s goes away
+}
+
+} // namespace
+
+void TestVpnManagement::stepPassesWhenAlreadyReachable()
+{
+    Responder marathon, mesos;
+    VpnStep::Options o;
+    o.configPath = QStringLiteral("/nonexistent/never-read.ovpn");
+    o.reach = {marathon.url(), mesos.url(), {}, 3000};
+    VpnStep step(o);
+    QCOMPARE(step.title(), QStringLiteral("Connect to the private network"));
+    QCOMPARE(step.equivalentCommand(),
+             QStringLiteral("sudo openvpn --config /nonexistent/never-read.ovpn"));
+    const StepResult r = runVerb(step, &VpnStep::check);
+    QCOMPARE(StepResult::statusName(r.status), StepResult::statusName(StepResult::Status::Done));
+    QVERIFY2(r.message.startsWith(QStringLiteral("Already reachable without a VPN")),
+             qPrintable(r.message));
+    QCOMPARE(r.outputs.value(QStringLiteral("vpn.reachableWithoutVpn")).toBool(), true);
+    QCOMPARE(r.outputs.value(QStringLiteral("vpn.startedByPier")).toBool(), false);
+}
+
+void TestVpnManagement::stepBlockedWithoutAWayIn()
+{
+    const QUrl nowhere(QStringLiteral("http://127.0.0.1:%1").arg(closedPort()));
+    VpnStep::Options o;
+    o.reach = {nowhere, nowhere, {}, 3000};
+    VpnStep noFile(o);
+    StepResult r = runVerb(noFile, &VpnStep::check);
+    QCOMPARE(StepResult::statusName(r.status), StepResult::statusName(StepResult::Status::Blocked));
+    QVERIFY2(r.message.contains(QStringLiteral("no VPN file")), qPrintable(r.message));
+
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("broken.ovpn"));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("client\nremote vpn.example.com 1194\nroute 10.0.0.0 255.0.255.0\n");
+    f.close();
+    o.configPath = path;
+    VpnStep broken(o);
+    r = runVerb(broken, &VpnStep::check);
+    QCOMPARE(StepResult::statusName(r.status), StepResult::statusName(StepResult::Status::Blocked));
+    QVERIFY2(r.message.contains(QStringLiteral("line 3:")), qPrintable(r.message));
+}
+
+void TestVpnManagement::stepUndoLeavesAVpnPierDidNotStart()
+{
+    FakeManagement f([](FakeManagement &f, const QString &line) {
+        if (line == QLatin1String("state on"))
+            f.send(QStringLiteral("SUCCESS: real-time state notification set to ON"));
+        else if (line == QLatin1String("state"))
+            f.send(QStringLiteral(
+                "1700000007,CONNECTED,SUCCESS,198.18.251.6,198.18.250.1,1194,,\r\nEND"));
+        else
+            f.send(QStringLiteral("SUCCESS: ok"));
+    });
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("ok.ovpn"));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("client\nremote 198.18.250.1 1194\n");
+    file.close();
+    VpnStep::Options o;
+    o.configPath = path;
+    o.session = attachOnly(f.port());
+    VpnStep step(o);
+    StepResult r = runVerb(step, &VpnStep::apply);
+    QVERIFY2(r.ok(), qPrintable(r.error.toText()));
+    QCOMPARE(r.outputs.value(QStringLiteral("vpn.startedByPier")).toBool(), false);
+    QCOMPARE(r.outputs.value(QStringLiteral("vpn.method")).toString(),
+             QStringLiteral("already running"));
+    r = runVerb(step, &VpnStep::undo);
+    QVERIFY(r.ok());
+    QVERIFY2(r.message.contains(QStringLiteral("did not start")), qPrintable(r.message));
+    QVERIFY(!f.received.join(QLatin1Char('\n')).contains(QStringLiteral("signal")));
 }
 
 QTEST_GUILESS_MAIN(TestVpnManagement)

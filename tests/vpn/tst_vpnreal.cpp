@@ -262,6 +262,7 @@ Run TestVpnReal::pier(const QStringList &args, const QString &password, int time
          {"PIER_MARATHON_URL", "PIER_MESOS_URL", "PIER_VPN_USER", "PIER_VPN_PASSWORD"})
         env.remove(QLatin1String(name));
     env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir->filePath(QStringLiteral("config")));
+    env.insert(QStringLiteral("TMPDIR"), m_dir->path()); // where pier keeps the OpenVPN log
     if (!password.isNull()) {
         env.insert(QStringLiteral("PIER_VPN_USER"), QStringLiteral("pier"));
         env.insert(QStringLiteral("PIER_VPN_PASSWORD"), password);
