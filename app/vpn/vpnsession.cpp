@@ -45,6 +45,13 @@ bool serverAnswered(const QString &state)
     return after.contains(state);
 }
 
+// "Starting OpenVPN with sudo -n."
+QString howStarted(LaunchMethod m)
+{
+    return m == LaunchMethod::Direct ? launchMethodName(m)
+                                     : QStringLiteral("with %1").arg(launchMethodName(m));
+}
+
 } // namespace
 
 QString launchMethodName(LaunchMethod m)
@@ -300,7 +307,7 @@ void VpnSession::attach(bool startedByPier)
     m_result.method = startedByPier ? m_current : LaunchMethod::Running;
     m_sinceStart.start();
     emit progress(startedByPier ? tr("OpenVPN started %1; following it on %2.")
-                                      .arg(launchMethodName(m_current), managementAddress())
+                                      .arg(howStarted(m_current), managementAddress())
                                 : tr("Found a running OpenVPN on %1.").arg(managementAddress()));
     m_mgmt->command(QStringLiteral("state on"));
     m_mgmt->command(QStringLiteral("state"), [this](const ManagementClient::Reply &r) {
@@ -427,7 +434,7 @@ void VpnSession::startDetached(LaunchMethod method, const QString &program, cons
     p.setStandardInputFile(QProcess::nullDevice());
     p.setStandardOutputFile(m_logFile, QIODevice::Truncate);
     p.setStandardErrorFile(m_logFile, QIODevice::Append);
-    emit progress(tr("Starting OpenVPN %1.").arg(launchMethodName(method)));
+    emit progress(tr("Starting OpenVPN %1.").arg(howStarted(method)));
     emit logLine(QStringLiteral("%1 %2").arg(program, args.join(QLatin1Char(' '))));
     qint64 pid = 0;
     if (!p.startDetached(&pid)) {

@@ -11,6 +11,7 @@
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QFile>
+#include <QFileInfo>
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QTcpServer>
@@ -49,18 +50,21 @@ private slots:
     void wrongPassword();
     void serverDown();
     void tunnelUpRouteMissing();
+    void withoutRootSaysWhichWaysFailed();
 
 private:
     bool ip(const QStringList &args);
     bool startServer(bool pushRoute);
     void stopServer();
-    Run pier(const QStringList &args, const QString &password, int timeoutMs = 90000);
+    Run pier(const QStringList &args, const QString &password, int timeoutMs = 90000,
+             bool asNobody = false);
     QList<qint64> pidsIn(const QString &netns) const;
     QStringList clientTunnels();
     QString openssl(const QStringList &args);
 
     QString m_id, m_serverNs, m_clientNs;
     std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<QTemporaryDir> m_public; // readable and writable by nobody
     QString m_ovpn;
     QProcess *m_server = nullptr;
     QList<QTcpServer *> m_http;
@@ -85,7 +89,8 @@ QString TestVpnReal::openssl(const QStringList &args)
 void TestVpnReal::initTestCase()
 {
     QString why;
-    if (::geteuid() != 0 || !haveNamespacePrivileges(&why))
+    const bool privileged = haveNamespacePrivileges(&why);
+    if (::geteuid() != 0 || !privileged)
         QSKIP(qPrintable(
             QStringLiteral("needs root to make network namespaces and tun devices (%1)").arg(why)));
     if (findProgram(QStringLiteral("openvpn")).isEmpty())
@@ -195,6 +200,12 @@ void TestVpnReal::initTestCase()
                read("ca.crt") + "</ca>\n<cert>\n" + read("client.crt") + "</cert>\n<key>\n" +
                read("client.key") + "</key>\n");
     ovpn.close();
+    m_public = std::make_unique<QTemporaryDir>();
+    QVERIFY(QFile::setPermissions(m_public->path(), QFileDevice::Permissions(0x7777)));
+    QVERIFY(QFile::copy(m_ovpn, m_public->filePath(QStringLiteral("pier-test.ovpn"))));
+    QFile::setPermissions(m_public->filePath(QStringLiteral("pier-test.ovpn")),
+                          QFile::ReadOwner | QFile::ReadGroup | QFile::ReadOther |
+                              QFile::WriteOwner);
     m_ready = true;
 }
 
@@ -254,7 +265,8 @@ void TestVpnReal::stopServer()
 
 // `pier ARGS` inside the client's namespace, the way a user runs it, while this process keeps
 // serving the HTTP responders.
-Run TestVpnReal::pier(const QStringList &args, const QString &password, int timeoutMs)
+Run TestVpnReal::pier(const QStringList &args, const QString &password, int timeoutMs,
+                      bool asNobody)
 {
     QProcess p;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
@@ -274,11 +286,27 @@ Run TestVpnReal::pier(const QStringList &args, const QString &password, int time
     QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
     QElapsedTimer t;
     t.start();
+    QString program = QStringLiteral(PIER_BINARY);
+    QString ovpn = m_ovpn;
+    QStringList prefix;
+    if (asNobody) {
+        // A user who may not be root: no display for pkexec, no sudo rights, files it can read.
+        for (const char *name : {"DISPLAY", "WAYLAND_DISPLAY", "XDG_RUNTIME_DIR"})
+            env.remove(QLatin1String(name));
+        env.insert(QStringLiteral("HOME"), m_public->path());
+        env.insert(QStringLiteral("TMPDIR"), m_public->path());
+        env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_public->path());
+        p.setProcessEnvironment(env);
+        ovpn = m_public->filePath(QStringLiteral("pier-test.ovpn"));
+        prefix = {"--reuid=65534", "--regid=65534", "--clear-groups", program};
+        program = findProgram(QStringLiteral("setpriv"));
+    }
     p.start(findProgram(QStringLiteral("nsenter")),
-            nsenterArgs(m_clientNs, {}, QStringLiteral(PIER_BINARY),
-                        args + QStringList{"--config", m_ovpn, "--marathon",
-                                           "http://" + kPrivateAddress + ":8080", "--mesos",
-                                           "http://" + kPrivateAddress + ":5050"}));
+            nsenterArgs(m_clientNs, {}, program,
+                        prefix + args +
+                            QStringList{"--config", ovpn, "--marathon",
+                                        "http://" + kPrivateAddress + ":8080", "--mesos",
+                                        "http://" + kPrivateAddress + ":5050"}));
     loop.exec();
     Run r;
     if (p.state() != QProcess::NotRunning) {
@@ -431,6 +459,29 @@ void TestVpnReal::tunnelUpRouteMissing()
     r = pier({"vpn", "disconnect"}, QString());
     QVERIFY2(r.exitCode == 0, qPrintable(r.all()));
     QTRY_VERIFY_WITH_TIMEOUT(pidsIn(m_clientNs).isEmpty(), 10000);
+}
+
+void TestVpnReal::withoutRootSaysWhichWaysFailed()
+{
+    QVERIFY(m_ready);
+    if (findProgram(QStringLiteral("setpriv")).isEmpty() ||
+        !QFileInfo(QStringLiteral(PIER_BINARY)).isExecutable())
+        QSKIP("needs setpriv and the pier binary");
+    if (!m_server)
+        QVERIFY(startServer(true));
+    const Run r = pier({"vpn", "connect"}, QStringLiteral("right-password"), 60000, true);
+    if (r.err.contains(QStringLiteral("Permission denied")))
+        QSKIP("the pier binary is not executable by nobody here");
+    QCOMPARE(r.exitCode, 1);
+    // Each way it tried, and why it did not work; then what to do.
+    QVERIFY2(r.out.contains(QStringLiteral("Verdict: start failed")), qPrintable(r.all()));
+    QVERIFY(r.out.contains(QStringLiteral("Could not start OpenVPN: Pier does not run as root")));
+    QVERIFY(r.out.contains(QStringLiteral("pkexec")));
+    QVERIFY(r.out.contains(QStringLiteral("sudo -n")));
+    QVERIFY(r.out.contains(QStringLiteral("NetworkManager")));
+    QVERIFY(r.out.contains(QStringLiteral("Start it yourself (sudo openvpn --config")));
+    QTRY_VERIFY_WITH_TIMEOUT(pidsIn(m_clientNs).isEmpty(), 10000);
+    QVERIFY(clientTunnels().isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestVpnReal)
