@@ -15,6 +15,8 @@ packages=(
     xvfb xauth openssl curl iproute2 iptables openssh-server openssh-client haproxy nginx-light
     # the sandbox nodes run real sudo for their jclouds user (configured inside the nodes only)
     sudo
+    # the OpenVPN step: its client, and the real-OpenVPN test (server and client in namespaces)
+    openvpn
     # package: build the .deb, lint it, validate the desktop files, install it into a Debian 12 tree
     dpkg-dev fakeroot file lintian debootstrap appstream desktop-file-utils man-db bsdextrautils
 )

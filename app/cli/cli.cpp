@@ -5,6 +5,7 @@
 #include "cli/profilecmd.h"
 #include "cli/sandboxcmd.h"
 #include "cli/sandboxnet.h"
+#include "cli/vpncmd.h"
 #include "cli/watch.h"
 #include "cli/why.h"
 #include "core/plan.h"
@@ -41,7 +42,7 @@ const QStringList kCommands = {
     QStringLiteral("launch"),   QStringLiteral("scale"),   QStringLiteral("restart"),
     QStringLiteral("destroy"),  QStringLiteral("sandbox"), QStringLiteral("login"),
     QStringLiteral("why"),      QStringLiteral("watch"),   QStringLiteral("profile"),
-    QStringLiteral("gce"),      QStringLiteral("help")};
+    QStringLiteral("gce"),      QStringLiteral("vpn"),      QStringLiteral("help")};
 
 QTextStream &out()
 {
@@ -81,6 +82,11 @@ Commands:
   profile export NAME            print a profile without its secrets, to import elsewhere
   profile use NAME               make NAME the active profile
   profile delete NAME            delete a profile and its secrets
+  vpn check                      whether Marathon and Mesos answer from here (directly, through the
+                                 profile's SOCKS proxy or a VPN already up); exit 0 when they do
+  vpn connect [--config FILE]    connect the profile's OpenVPN (or FILE), follow its states and
+                                 prove Marathon and Mesos answer through it; exit 0 when they do
+  vpn disconnect [--config FILE] stop the OpenVPN running for the profile's file (or FILE)
   sandbox up [--nodes N] [--preset P] [--backend nft|legacy] [--legacy] [--json]
                                  (root) the whole sandbox: its network (below), Marathon and
                                  Mesos on the master, a SOCKS5 proxy on 127.0.0.1 into it and
@@ -122,7 +128,8 @@ Options:
 Credentials come from the keychain or the environment, never from arguments:
   PIER_MARATHON_USER + PIER_MARATHON_PASSWORD (HTTP basic), PIER_MARATHON_TOKEN (DC/OS),
   PIER_MARATHON_CA_FILE (extra CA certificates for HTTPS); GCE: PIER_GCE_TOKEN (an access
-  token), a key file, gcloud or application-default credentials, as the profile says.
+  token), a key file, gcloud or application-default credentials, as the profile says;
+  PIER_VPN_USER + PIER_VPN_PASSWORD (the OpenVPN login).
 )";
 
 int usageError(const QString &message)
@@ -634,6 +641,8 @@ int run(const QStringList &args)
     parser.addOption({QStringLiteral("proxy"), QStringLiteral("SOCKS5 proxy into the cluster."),
                       QStringLiteral("URL")});
     addGceOptions(parser);
+    parser.addOption({QStringLiteral("config"), QStringLiteral("The OpenVPN file (.ovpn)."),
+                      QStringLiteral("FILE")});
     if (!parser.parse(args))
         return usageError(parser.errorText());
     if (parser.isSet(version)) {
@@ -677,6 +686,8 @@ int run(const QStringList &args)
         return cmdSandbox(parser, positional);
     if (command == QLatin1String("gce"))
         return cmdGce(parser, positional);
+    if (command == QLatin1String("vpn"))
+        return cmdVpn(parser, positional);
     return usageError(QStringLiteral("unknown command \"%1\".").arg(command));
 }
 
