@@ -16,6 +16,7 @@
 #include <QSpinBox>
 #include <QTime>
 #include <QToolButton>
+#include <QTimer>
 #include <QVBoxLayout>
 
 namespace pier::ui {
@@ -245,6 +246,15 @@ void NetworkPage::done(bool ok)
     m_apply->setEnabled(true);
     m_teardown->setEnabled(true);
     emit finished(ok);
+}
+
+void NetworkPage::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    if (m_checkedOnce || m_busy)
+        return;
+    m_checkedOnce = true;
+    QTimer::singleShot(0, this, &NetworkPage::check);
 }
 
 void NetworkPage::check()

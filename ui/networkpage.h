@@ -43,6 +43,11 @@ public slots:
 signals:
     void finished(bool ok); // after check, apply or teardown
 
+protected:
+    // The first time the page shows, it checks by itself: the steps and what exists are on
+    // screen without a click (checking changes nothing).
+    void showEvent(QShowEvent *event) override;
+
 private:
     struct Card {
         QLabel *status = nullptr;
@@ -75,6 +80,7 @@ private:
     std::unique_ptr<PlanJournal> m_journal;
     QString m_url;
     bool m_busy = false;
+    bool m_checkedOnce = false;
 };
 
 } // namespace pier::ui

@@ -106,6 +106,20 @@ private slots:
         QVERIFY(page.externalUrl().isEmpty());
     }
 
+    // Opening the page shows the steps and what exists without a click, changing nothing.
+    void checksByItselfWhenShown()
+    {
+        const int mutations = m_server->mutationCount();
+        ui::NetworkPage page([this] { return m_profile; });
+        page.resize(900, 700);
+        page.show();
+        QTRY_COMPARE_WITH_TIMEOUT(page.stepStatus(QStringLiteral("network")),
+                                  QStringLiteral("present"), 10000);
+        QTRY_VERIFY(!page.isBusy());
+        QCOMPARE(page.stepStatus(QStringLiteral("address")), QStringLiteral("to do"));
+        QCOMPARE(m_server->mutationCount(), mutations);
+    }
+
     void missingSettingsAreExplained()
     {
         ui::NetworkPage page([] { return Profile{}; });
