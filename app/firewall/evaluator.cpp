@@ -1,5 +1,6 @@
 #include "firewall/evaluator.h"
 
+#include <QJsonArray>
 #include <QMap>
 
 #include <climits>
@@ -71,6 +72,42 @@ QString Diagnosis::text() const
     for (const QString &n : notes)
         out << QStringLiteral("note: %1").arg(n);
     return out.join(QLatin1Char('\n'));
+}
+
+QJsonObject toJson(const Decision &d)
+{
+    QJsonArray trace;
+    for (const TraceStep &s : d.trace)
+        trace.append(QJsonObject{{QStringLiteral("chain"), s.chain},
+                                 {QStringLiteral("rule"), s.rule},
+                                 {QStringLiteral("text"), s.text},
+                                 {QStringLiteral("note"), s.note}});
+    QJsonObject o{{QStringLiteral("verdict"), verdictName(d.verdict)},
+                  {QStringLiteral("chain"), d.chain},
+                  {QStringLiteral("rule"), d.rule},
+                  {QStringLiteral("rule_text"), d.ruleText},
+                  {QStringLiteral("action"), d.action},
+                  {QStringLiteral("reason"), d.reason},
+                  {QStringLiteral("summary"), d.summary()},
+                  {QStringLiteral("assumptions"), QJsonArray::fromStringList(d.assumptions)},
+                  {QStringLiteral("trace"), trace}};
+    if (d.verdict == Verdict::Unknown)
+        o.insert(QStringLiteral("otherwise"), verdictName(d.otherwise));
+    return o;
+}
+
+QJsonObject toJson(const Diagnosis &g)
+{
+    const Decision &d = g.decisive();
+    return QJsonObject{{QStringLiteral("verdict"), verdictName(g.verdict)},
+                       {QStringLiteral("chain"), d.chain},
+                       {QStringLiteral("rule"), d.rule},
+                       {QStringLiteral("rule_text"), d.ruleText},
+                       {QStringLiteral("reason"), g.reason},
+                       {QStringLiteral("new"), toJson(g.newConnection)},
+                       {QStringLiteral("established"), toJson(g.established)},
+                       {QStringLiteral("replies"), toJson(g.replies)},
+                       {QStringLiteral("notes"), QJsonArray::fromStringList(g.notes)}};
 }
 
 namespace {
@@ -576,7 +613,8 @@ private:
             const auto r = parsePortRange(part);
             if (!r)
                 return maybe(ctx, o.negated,
-                             QStringLiteral("Pier cannot read the port \"%1\"").arg(part));
+                             QStringLiteral("it depends on the port \"%1\", which Pier cannot read")
+                                 .arg(part));
             ranges << *r;
         }
         return portMatch(sourcePort, ranges, o.value(), o.negated);
@@ -643,9 +681,10 @@ private:
                     atoms << tcpFlagsMatch(*parseFlags(o.values[0]), *parseFlags(o.values[1]),
                                            o.negated);
                 else
-                    atoms << unknownModule(m, QStringLiteral("Pier does not evaluate the TCP "
-                                                             "option --%1")
-                                                  .arg(o.name));
+                    atoms << unknownModule(
+                        m, QStringLiteral("it depends on the TCP option --%1, which Pier does not "
+                                          "evaluate")
+                               .arg(o.name));
             }
         } else if (mod == QLatin1String("multiport")) {
             for (const MatchOption &o : m.options) {
@@ -666,14 +705,17 @@ private:
                     atoms << negate(either, o.negated);
                 } else {
                     atoms << unknownModule(
-                        m, QStringLiteral("Pier does not evaluate --%1").arg(o.name));
+                        m, QStringLiteral("it depends on --%1, which Pier does not evaluate")
+                               .arg(o.name));
                 }
             }
         } else if (mod == QLatin1String("state")) {
             for (const MatchOption &o : m.options)
                 atoms << (o.name == QLatin1String("state")
                               ? stateMatch(o)
-                              : unknownModule(m, QStringLiteral("unknown state option")));
+                              : unknownModule(
+                                    m, QStringLiteral(
+                                           "it depends on a state option Pier does not know")));
         } else if (mod == QLatin1String("conntrack")) {
             for (const MatchOption &o : m.options) {
                 if (o.name == QLatin1String("ctstate"))
@@ -700,7 +742,8 @@ private:
                     continue;
                 const bool src = o.name == QLatin1String("src-type");
                 if (!src && o.name != QLatin1String("dst-type")) {
-                    atoms << unknownModule(m, QStringLiteral("unknown addrtype option"));
+                    atoms << unknownModule(
+                        m, QStringLiteral("it depends on an addrtype option Pier does not know"));
                     continue;
                 }
                 // The node's own addresses (its own, or a load balancer's it answers for) are
@@ -719,7 +762,8 @@ private:
                 if (!lo || !hi ||
                     (o.name != QLatin1String("src-range") &&
                      o.name != QLatin1String("dst-range"))) {
-                    atoms << unknownModule(m, QStringLiteral("Pier cannot read this range"));
+                    atoms << unknownModule(
+                        m, QStringLiteral("it depends on a range Pier cannot read"));
                     continue;
                 }
                 atoms << addressMatch(o.name == QLatin1String("src-range"), *lo, *hi, o.value(),
@@ -748,7 +792,7 @@ private:
             bool ok = false;
             const quint32 v = vm.value(0).toUInt(&ok, 0);
             if (!ok)
-                return unknownModule(m, QStringLiteral("Pier cannot read the mark"));
+                return unknownModule(m, QStringLiteral("it depends on a mark Pier cannot read"));
             return negate(v == 0 ? yes() : no(), o->negated);
         } else if (mod == QLatin1String("recent")) {
             if (m.option(QStringLiteral("set")) && !m.option(QStringLiteral("rcheck")) &&
@@ -772,7 +816,7 @@ private:
         } else if (mod == QLatin1String("owner")) {
             return unknownModule(m, QStringLiteral("it depends on which program sends"));
         } else {
-            return unknownModule(m, QStringLiteral("the match -m %1, which Pier does not "
+            return unknownModule(m, QStringLiteral("it depends on -m %1, a match Pier does not "
                                                    "evaluate")
                                         .arg(mod));
         }

@@ -11,6 +11,7 @@
 
 #include "firewall/ruleset.h"
 
+#include <QJsonObject>
 #include <QList>
 #include <QString>
 #include <QStringList>
@@ -77,6 +78,11 @@ struct Diagnosis {
     const Decision &decisive() const; // the first blocked flow, else the first unknown, else New
     QString text() const;             // a readable report of the three flows
 };
+
+// For `pier firewall diagnose --json`: verdict, chain, rule (0: the policy), rule_text, action,
+// reason, assumptions, trace, and for a diagnosis the three flows and notes.
+QJsonObject toJson(const Decision &d);
+QJsonObject toJson(const Diagnosis &g);
 
 // One flow through the filter table.
 Decision evaluate(const Ruleset &rules, const Query &query, Flow flow);

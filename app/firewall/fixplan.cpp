@@ -1,5 +1,6 @@
 #include "firewall/fixplan.h"
 
+#include <QJsonArray>
 #include <QRegularExpression>
 
 namespace pier::firewall {
@@ -606,6 +607,53 @@ FixPlan planFix(const Ruleset &rules, const Query &query, const NodeFacts &facts
     }
     plan.explanation = why.join(QLatin1Char(' '));
     return plan;
+}
+
+namespace {
+
+QJsonObject commandJson(const Command &c)
+{
+    return QJsonObject{{QStringLiteral("argv"), QJsonArray::fromStringList(c.argv)},
+                       {QStringLiteral("shell"), c.shell()},
+                       {QStringLiteral("why"), c.why}};
+}
+
+QJsonArray commandsJson(const QList<Command> &cmds)
+{
+    QJsonArray a;
+    for (const Command &c : cmds)
+        a.append(commandJson(c));
+    return a;
+}
+
+} // namespace
+
+QJsonObject toJson(const FixPlan &plan)
+{
+    QJsonArray steps;
+    for (const FixStep &s : plan.steps) {
+        QJsonObject o{{QStringLiteral("chain"), s.chain},
+                      {QStringLiteral("position"), s.position},
+                      {QStringLiteral("rule"), s.ruleText()},
+                      {QStringLiteral("apply"), commandJson(s.apply)},
+                      {QStringLiteral("undo"), commandJson(s.undo)}};
+        if (!s.check.argv.isEmpty())
+            o.insert(QStringLiteral("check"), commandJson(s.check));
+        steps.append(o);
+    }
+    return QJsonObject{
+        {QStringLiteral("nothing_to_do"), plan.nothingToDo},
+        {QStringLiteral("via_ufw"), plan.viaUfw},
+        {QStringLiteral("explanation"), plan.explanation},
+        {QStringLiteral("problems"), QJsonArray::fromStringList(plan.problems)},
+        {QStringLiteral("steps"), steps},
+        {QStringLiteral("persist"), commandsJson(plan.persist)},
+        {QStringLiteral("persistence"), plan.persistence.description()},
+        {QStringLiteral("undo"), commandsJson(plan.undoCommands())},
+        {QStringLiteral("rules_before"), QJsonArray::fromStringList(plan.rulesBefore)},
+        {QStringLiteral("rules_after"), QJsonArray::fromStringList(plan.rulesAfter)},
+        {QStringLiteral("before"), toJson(plan.before)},
+        {QStringLiteral("after"), toJson(plan.after)}};
 }
 
 QList<Command> undoAllPierRules(const Ruleset &rules)

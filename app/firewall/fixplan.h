@@ -12,6 +12,7 @@
 #include "firewall/evaluator.h"
 #include "firewall/ruleset.h"
 
+#include <QJsonObject>
 #include <QList>
 #include <QString>
 #include <QStringList>
@@ -108,6 +109,10 @@ struct FixPlan {
 
 // The commands saving the rules where P says the node restores them from (none for ufw or none).
 QList<Command> persistCommands(const Persistence &p);
+
+// For --json: steps with check/apply/undo as {argv, shell, why}, persist, undo, rules before and
+// after, before/after diagnoses.
+QJsonObject toJson(const FixPlan &plan);
 
 FixPlan planFix(const Ruleset &rules, const Query &query, const NodeFacts &facts,
                 const FixOptions &options = {});

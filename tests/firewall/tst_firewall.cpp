@@ -8,7 +8,10 @@
 #include "firewall/ruleset.h"
 #include "sandbox/iptablespresets.h"
 
+#include <QElapsedTimer>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
@@ -89,6 +92,11 @@ private slots:
     void parsesIptablesS();
     void verdicts_data();
     void verdicts();
+    void matches_data();
+    void matches();
+    void tooManyUndecidableRulesEndsUnknown();
+    void pierRuleLeftBelowTheReject();
+    void json();
     void tutorialRulesAfterRejectNeverMatch();
     void repliesAndEstablished();
     void fixes_data();
@@ -352,6 +360,236 @@ void TestFirewall::verdicts()
         const Rule &r = rs.filter()->chain(chain)->rules[rule - 1];
         QVERIFY(d.summary().contains(r.text));
     }
+}
+
+void TestFirewall::matches_data()
+{
+    // Rules in iptables-save form (a filter table); the flow; the client, the destination.
+    QTest::addColumn<QString>("rules");
+    QTest::addColumn<int>("flow");
+    QTest::addColumn<QString>("from");
+    QTest::addColumn<QString>("to");
+    QTest::addColumn<QString>("verdict");
+    QTest::addColumn<QString>("chain");
+    QTest::addColumn<int>("rule");
+
+    const int n = int(Flow::New), est = int(Flow::Established), rep = int(Flow::Replies);
+    const QString drop = u":INPUT DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"_s;
+    const QString accept = u":INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"_s;
+    // One undecidable condition, met or not, in two rules: both ways end in ACCEPT.
+    QTest::newRow("same interface condition twice")
+        << drop + u"-A INPUT -i eth0 -j ACCEPT\n-A INPUT ! -i eth0 -j ACCEPT\n"_s << n << ""
+        << ""
+        << "accepted"
+        << "INPUT" << 2;
+    QTest::newRow("mark: nothing sets one, so it is 0")
+        << accept + u"-A INPUT -m mark --mark 0x1 -j DROP\n"_s << n << ""
+        << ""
+        << "accepted"
+        << "INPUT" << 0;
+    QTest::newRow("mark: set elsewhere")
+        << accept + u"-A INPUT -m mark --mark 0x1 -j DROP\n"
+                    "-A OUTPUT -j MARK --set-xmark 0x1/0xffffffff\n"_s
+        << n << ""
+        << ""
+        << "unknown"
+        << "INPUT" << 1;
+    QTest::newRow("recent: a rate ban before the ACCEPT")
+        << drop + u"-A INPUT -p tcp -m tcp --dport 80 -m recent --rcheck --seconds 60 "
+                  "--hitcount 10 --name http --mask 255.255.255.255 --rsource -j DROP\n"
+                  "-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT\n"_s
+        << n << ""
+        << ""
+        << "unknown"
+        << "INPUT" << 1;
+    QTest::newRow("hashlimit that only logs")
+        << drop + u"-A INPUT -m hashlimit --hashlimit-above 5/sec --hashlimit-name x -j LOG\n"_s
+        << n << ""
+        << ""
+        << "blocked"
+        << "INPUT" << 0;
+    QTest::newRow("--syn drops the first packet")
+        << accept + u"-A INPUT -p tcp -m tcp --syn -j DROP\n"_s << n << ""
+        << ""
+        << "blocked"
+        << "INPUT" << 1;
+    QTest::newRow("--syn lets later packets by")
+        << accept + u"-A INPUT -p tcp -m tcp --syn -j DROP\n"_s << est << ""
+        << ""
+        << "accepted"
+        << "INPUT" << 0;
+    QTest::newRow("tcp-flags of a SYN-ACK")
+        << accept + u"-A INPUT -p tcp -m tcp --tcp-flags SYN,ACK SYN,ACK -j DROP\n"_s << n << ""
+        << ""
+        << "accepted"
+        << "INPUT" << 0;
+    QTest::newRow("iprange inside the cluster")
+        << drop + u"-A INPUT -m iprange --src-range 10.240.0.1-10.240.0.200 -j ACCEPT\n"_s << n
+        << ""
+        << ""
+        << "blocked"
+        << "INPUT" << 0;
+    QTest::newRow("iprange, client in it")
+        << drop + u"-A INPUT -m iprange --src-range 10.240.0.1-10.240.0.200 -j ACCEPT\n"_s << n
+        << "10.240.0.5"
+        << ""
+        << "accepted"
+        << "INPUT" << 1;
+    QTest::newRow("! -s internal")
+        << accept + u"-A INPUT ! -s 10.240.0.0/16 -p tcp -m tcp --dport 80 -j DROP\n"_s << n << ""
+        << ""
+        << "blocked"
+        << "INPUT" << 1;
+    QTest::newRow("! -p udp") << accept + u"-A INPUT ! -p udp -j REJECT\n"_s << n << ""
+                              << ""
+                              << "blocked"
+                              << "INPUT" << 1;
+    QTest::newRow("! --ctstate, new") << accept + u"-A INPUT -m conntrack ! --ctstate "
+                                                  "RELATED,ESTABLISHED -j DROP\n"_s
+                                      << n << ""
+                                      << ""
+                                      << "blocked"
+                                      << "INPUT" << 1;
+    QTest::newRow("! --ctstate, established")
+        << accept + u"-A INPUT -m conntrack ! --ctstate RELATED,ESTABLISHED -j DROP\n"_s << est
+        << ""
+        << ""
+        << "accepted"
+        << "INPUT" << 0;
+    QTest::newRow("fragments") << accept + u"-A INPUT -f -j DROP\n"_s << n << ""
+                               << ""
+                               << "accepted"
+                               << "INPUT" << 0;
+    QTest::newRow("multiport --ports") << drop + u"-A INPUT -p tcp -m multiport --ports 80 -j "
+                                                 "ACCEPT\n"_s
+                                       << n << ""
+                                       << ""
+                                       << "accepted"
+                                       << "INPUT" << 1;
+    QTest::newRow("owner in OUTPUT")
+        << u":INPUT ACCEPT [0:0]\n:OUTPUT DROP [0:0]\n-A OUTPUT -m owner --uid-owner 33 -j "
+           "ACCEPT\n"_s
+        << rep << ""
+        << ""
+        << "unknown"
+        << "OUTPUT" << 1;
+    QTest::newRow("replies to client ports")
+        << u":INPUT ACCEPT [0:0]\n:OUTPUT DROP [0:0]\n-A OUTPUT -p tcp -m tcp --dport "
+           "1024:65535 -j ACCEPT\n"_s
+        << rep << ""
+        << ""
+        << "accepted"
+        << "OUTPUT" << 1;
+    QTest::newRow("NFQUEUE") << accept + u"-A INPUT -p tcp -m tcp --dport 80 -j NFQUEUE "
+                                         "--queue-num 0\n"_s
+                             << n << ""
+                             << ""
+                             << "unknown"
+                             << "INPUT" << 1;
+    QTest::newRow("destination not given")
+        << drop + u"-A INPUT -d 203.0.113.10/32 -p tcp -m tcp --dport 80 -j ACCEPT\n"_s << n << ""
+        << ""
+        << "unknown"
+        << "INPUT" << 1;
+    QTest::newRow("destination given")
+        << drop + u"-A INPUT -d 203.0.113.10/32 -p tcp -m tcp --dport 80 -j ACCEPT\n"_s << n << ""
+        << "203.0.113.10"
+        << "accepted"
+        << "INPUT" << 1;
+    QTest::newRow("broadcast drop") << accept + u"-A INPUT -m addrtype --dst-type BROADCAST -j "
+                                                "DROP\n"_s
+                                    << n << ""
+                                    << ""
+                                    << "accepted"
+                                    << "INPUT" << 0;
+    QTest::newRow("unknown module kept") << drop + u"-A INPUT -p tcp -m geoip --src-cc CN -j DROP\n"
+                                                   "-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT\n"_s
+                                         << n << ""
+                                         << ""
+                                         << "unknown"
+                                         << "INPUT" << 1;
+}
+
+void TestFirewall::matches()
+{
+    QFETCH(QString, rules);
+    QFETCH(int, flow);
+    QFETCH(QString, from);
+    QFETCH(QString, to);
+    QFETCH(QString, verdict);
+    QFETCH(QString, chain);
+    QFETCH(int, rule);
+    const Ruleset rs = parseIptablesSave(u"*filter\n"_s + rules + u"COMMIT\n"_s);
+    QVERIFY2(rs.problems.isEmpty(), qPrintable(rs.problems.value(0).message));
+    Query q = outsideQuery();
+    if (!from.isEmpty())
+        q.source = ip(from.toLatin1());
+    if (!to.isEmpty())
+        q.destination = ip(to.toLatin1());
+    const Decision d = evaluate(rs, q, Flow(flow));
+    QVERIFY2(verdictName(d.verdict) == verdict, qPrintable(d.reason));
+    QCOMPARE(d.chain, chain);
+    QCOMPARE(d.rule, rule);
+    if (d.verdict == Verdict::Unknown) {
+        // The reason names the rule and what it depends on.
+        QVERIFY2(d.reason.contains(QStringLiteral("%1 rule %2").arg(chain).arg(rule)),
+                 qPrintable(d.reason));
+        QVERIFY2(d.reason.contains(QLatin1String("depends")) ||
+                     d.reason.contains(QLatin1String("program")),
+                 qPrintable(d.reason));
+    }
+}
+
+void TestFirewall::tooManyUndecidableRulesEndsUnknown()
+{
+    // Each undecidable jump doubles the cases; the walk gives up with a reason instead of hanging.
+    QString r = u"*filter\n:INPUT DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"_s;
+    for (int i = 0; i < 40; ++i)
+        r += QStringLiteral(":c%1 - [0:0]\n").arg(i);
+    for (int i = 0; i < 40; ++i)
+        r += QStringLiteral("-A INPUT -i eth%1 -j c%1\n").arg(i);
+    r += u"COMMIT\n"_s;
+    QElapsedTimer t;
+    t.start();
+    const Decision d = evaluate(parseIptablesSave(r), outsideQuery(), Flow::New);
+    QVERIFY(t.elapsed() < 5000);
+    QCOMPARE(d.verdict, Verdict::Unknown);
+    QVERIFY2(d.reason.contains(QLatin1String("Too many")), qPrintable(d.reason));
+}
+
+void TestFirewall::pierRuleLeftBelowTheReject()
+{
+    // Pier's own rule appended after the REJECT (by hand, or an old tool): `-C` would find it and
+    // skip, so the plan inserts without checking, and undo removes only the new one.
+    const QString rule = u"-A INPUT -p tcp -m tcp --dport 80 -m conntrack --ctstate "
+                         "NEW,ESTABLISHED -m comment --comment \"pier: open tcp/80\" -j ACCEPT"_s;
+    const Ruleset rs = parseIptablesSave(
+        preset(IptablesPreset::Reject).replace(u"COMMIT\n"_s, rule + u"\nCOMMIT\n"_s));
+    const FixPlan plan = planFix(rs, outsideQuery(), NodeFacts{});
+    QVERIFY2(plan.ok(), qPrintable(plan.problems.join(QLatin1Char('\n'))));
+    QCOMPARE(plan.steps.size(), 1);
+    QVERIFY(plan.steps[0].check.argv.isEmpty());
+    QCOMPARE(plan.steps[0].position, 6);
+    QVERIFY2(plan.explanation.contains(QLatin1String("further down")),
+             qPrintable(plan.explanation));
+    QVERIFY(!plan.applyScript().contains(QLatin1String(" -C ")));
+}
+
+void TestFirewall::json()
+{
+    const Ruleset rs = parseIptablesSave(preset(IptablesPreset::Reject));
+    const QJsonObject d = toJson(diagnose(rs, outsideQuery()));
+    QCOMPARE(d[u"verdict"_s].toString(), u"blocked"_s);
+    QCOMPARE(d[u"chain"_s].toString(), u"INPUT"_s);
+    QCOMPARE(d[u"rule"_s].toInt(), 6);
+    QVERIFY(d[u"reason"_s].toString().contains(QLatin1String("rejects")));
+    QCOMPARE(d[u"replies"_s].toObject()[u"verdict"_s].toString(), u"accepted"_s);
+    const QJsonObject p = toJson(planFix(rs, outsideQuery(), NodeFacts{}));
+    const QJsonObject step = p[u"steps"_s].toArray().first().toObject();
+    QCOMPARE(step[u"apply"_s].toObject()[u"argv"_s].toArray().at(2).toString(), u"-I"_s);
+    QVERIFY(step[u"check"_s].toObject()[u"shell"_s].toString().startsWith(
+        QLatin1String("iptables -w -C INPUT")));
+    QCOMPARE(p[u"after"_s].toObject()[u"verdict"_s].toString(), u"accepted"_s);
 }
 
 void TestFirewall::tutorialRulesAfterRejectNeverMatch()
