@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include "cli/connection.h"
+#include "cli/nodescmd.h"
 #include "cli/profilecmd.h"
 #include "cli/sandboxnet.h"
 #include "cli/watch.h"
@@ -39,7 +40,8 @@ const QStringList kCommands = {
     QStringLiteral("launch"),   QStringLiteral("scale"),   QStringLiteral("restart"),
     QStringLiteral("destroy"),  QStringLiteral("sandbox"), QStringLiteral("login"),
     QStringLiteral("why"),      QStringLiteral("watch"),   QStringLiteral("profile"),
-    QStringLiteral("help")};
+    QStringLiteral("help"),
+    QStringLiteral("nodes"),    QStringLiteral("ssh"),     QStringLiteral("firewall")};
 
 QTextStream &out()
 {
@@ -88,6 +90,19 @@ Commands:
                                  or open, sshd with user jclouds on every node
   sandbox net status [--json]    the sandbox network's nodes, addresses and SSH key
   sandbox net down               stop it and remove everything it made
+  nodes [--json]                 the cluster's nodes: the Mesos master and agents, and the
+                                 profile's hand-added ones, with the address SSH uses
+  ssh NODE -- COMMAND            run COMMAND on NODE over SSH (the profile's user, key, proxy);
+                                 exits with its exit status
+  firewall diagnose [--port P] [--from ADDR] [--node NAME] [--json]
+                                 is a new TCP connection to port P (default 80) from outside
+                                 accepted by each node's iptables, and by which rule
+  firewall open [--port P] [--node NAME] [--only-to ADDR] [--persist] [--json]
+                                 insert the smallest ACCEPT (before the rule that blocks) on each
+                                 node, verified; --only-to: only to that address (the load
+                                 balancer's); --persist: also save where the node restores rules
+  firewall undo [--node NAME] [--json]
+                                 remove every rule Pier added on each node
 
 Options:
   --marathon URL    Marathon's address; else $PIER_MARATHON_URL, else the profile's
@@ -601,6 +616,11 @@ int run(const QStringList &args)
                       QStringLiteral("Sandbox nodes' iptables back end."), QStringLiteral("B")});
     parser.addOption(
         {QStringLiteral("user"), QStringLiteral("Marathon user name."), QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("node"), QStringLiteral("Only this node."), QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("from"), QStringLiteral("The client's address."), QStringLiteral("ADDR")});
+    parser.addOption({QStringLiteral("only-to"), QStringLiteral("Accept only to this address."),
+                      QStringLiteral("ADDR")});
+    parser.addOption({QStringLiteral("persist"), QStringLiteral("Save the rules on the node.")});
     if (!parser.parse(args))
         return usageError(parser.errorText());
     if (parser.isSet(version)) {
@@ -642,6 +662,12 @@ int run(const QStringList &args)
         return cmdProfile(parser, positional);
     if (command == QLatin1String("sandbox"))
         return cmdSandbox(parser, positional);
+    if (command == QLatin1String("nodes"))
+        return cmdNodes(parser, positional);
+    if (command == QLatin1String("ssh"))
+        return cmdSsh(parser, positional);
+    if (command == QLatin1String("firewall"))
+        return cmdFirewall(parser, positional);
     return usageError(QStringLiteral("unknown command \"%1\".").arg(command));
 }
 

@@ -7,6 +7,7 @@
 // alone. Needs root; SKIPs with the reason without.
 
 #include "../cluster/clustertestutil.h"
+#include "common/pierprocess.h"
 
 #include "firewall/ruleset.h"
 #include "nodes/nodefirewalljob.h"
@@ -16,6 +17,10 @@
 #include "sandbox/socksproxy.h"
 
 #include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -38,6 +43,7 @@ private slots:
     void openAllNodesThenUndo();
     void persistWritesRulesFile();
     void unreachableNodeFailsAlone();
+    void commandLine();
     void cleanupTestCase();
 
 private:
@@ -51,6 +57,7 @@ private:
     ClusterStatus m_status;
     std::unique_ptr<SocksProxy> m_proxy;
     std::unique_ptr<NodeSessionPool> m_pool;
+    Profile m_profile;
     QList<Node> m_nodes;
     QList<int> m_listeners;
 };
@@ -92,6 +99,7 @@ void TestNodeFirewall::initTestCase()
     m_nodes = nodesFromProfile(profile.nodes);
     QCOMPARE(m_nodes.size(), 4);
 
+    m_profile = profile;
     m_pool = std::make_unique<NodeSessionPool>(profile);
     ssh::SshOptions so = m_pool->options();
     so.configFiles.clear(); // this machine's ssh config is not the test's business
@@ -342,6 +350,75 @@ void TestNodeFirewall::unreachableNodeFailsAlone()
     nodes.removeAt(1);
     for (const FirewallOutcome &o : runAll(nodes, r))
         QVERIFY2(o.ok, qPrintable(o.error));
+}
+
+// pier nodes / ssh / firewall as a script runs them, with the profile naming the nodes.
+void TestNodeFirewall::commandLine()
+{
+    QTemporaryDir home;
+    QVERIFY(home.isValid());
+    const QString file = home.filePath(u"profile.json"_s);
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(QJsonDocument(m_profile.toJson()).toJson());
+    f.close();
+    const QMap<QString, QString> env{{u"HOME"_s, home.path()}, {u"PIER_MESOS_URL"_s, QString()}};
+    auto pier = [&](const QStringList &args) {
+        return pier::test::runPier(args, home.path(), env, 90000);
+    };
+    auto r = pier({u"profile"_s, u"import"_s, file});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    r = pier({u"profile"_s, u"use"_s, m_profile.name});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+
+    r = pier({u"nodes"_s, u"--json"_s});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonArray listed = QJsonDocument::fromJson(r.out.toUtf8()).array();
+    QCOMPARE(listed.size(), m_status.nodes.size());
+    QCOMPARE(listed.at(1).toObject().value(u"address"_s).toString(), m_status.nodes.at(1).address);
+    QVERIFY2(r.err.contains(u"no Mesos master known"_s), qPrintable(r.err));
+
+    const ClusterNode &agent = m_status.nodes.at(1);
+    r = pier({u"ssh"_s, agent.name, u"--"_s, u"hostname; echo oops >&2; exit 3"_s});
+    QCOMPARE(r.exitCode, 3);
+    QCOMPARE(r.out.trimmed(), agent.name);
+    QCOMPARE(r.err.trimmed(), u"oops"_s);
+    r = pier({u"ssh"_s, u"no-such-node"_s, u"--"_s, u"true"_s});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains(u"no node \"no-such-node\""_s), qPrintable(r.err));
+
+    QString error;
+    for (const ClusterNode &n : m_status.nodes)
+        QVERIFY2(loadPreset(n, IptablesPreset::Reject, &error), qPrintable(error));
+    r = pier({u"firewall"_s, u"diagnose"_s, u"--node"_s, agent.name, u"--json"_s});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
+    QJsonObject d = QJsonDocument::fromJson(r.out.toUtf8()).array().first().toObject();
+    QCOMPARE(d.value(u"node"_s).toString(), agent.name);
+    QCOMPARE(d.value(u"port"_s).toInt(), 80);
+    QCOMPARE(d.value(u"verdict"_s).toString(), u"blocked"_s);
+    QCOMPARE(d.value(u"chain"_s).toString(), u"INPUT"_s);
+    QVERIFY(d.value(u"rule"_s).toInt() > 0);
+    QVERIFY(!d.value(u"reason"_s).toString().isEmpty());
+
+    r = pier({u"firewall"_s, u"diagnose"_s, u"--node"_s, agent.name});
+    QVERIFY2(r.out.contains(u"INPUT rule "_s) && r.out.contains(u"→ REJECT"_s), qPrintable(r.out));
+    qInfo().noquote() << "pier firewall diagnose:\n" << r.out;
+
+    r = pier({u"firewall"_s, u"open"_s, u"--port"_s, u"80"_s});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
+    for (const ClusterNode &n : m_status.nodes) {
+        QVERIFY2(r.out.contains(n.name + u": Port 80 is open"_s), qPrintable(r.out));
+        QCOMPARE(probeFromInternet(n), ProbeResult::Connected);
+    }
+    r = pier({u"firewall"_s, u"undo"_s});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
+    for (const ClusterNode &n : m_status.nodes)
+        QVERIFY(probeFromInternet(n) != ProbeResult::Connected);
+
+    r = pier({u"firewall"_s, u"close"_s});
+    QCOMPARE(r.exitCode, 2);
+    r = pier({u"firewall"_s, u"open"_s, u"--from"_s, u"not-an-address"_s});
+    QCOMPARE(r.exitCode, 2);
 }
 
 QTEST_MAIN(TestNodeFirewall)
