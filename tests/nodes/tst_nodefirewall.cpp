@@ -17,6 +17,7 @@
 #include "sandbox/socksproxy.h"
 
 #include <QElapsedTimer>
+#include <QScopeGuard>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -44,6 +45,7 @@ private slots:
     void persistWritesRulesFile();
     void unreachableNodeFailsAlone();
     void onlyToOneAddress();
+    void legacyBackend();
     void sudoPasswordSaidInWords();
     void commandLine();
     void cleanupTestCase();
@@ -374,6 +376,66 @@ void TestNodeFirewall::onlyToOneAddress()
         r.action = FirewallAction::Undo;
         QVERIFY(runAll({m_nodes.at(2)}, r).first().ok);
     }
+}
+
+// Nodes whose iptables is iptables-legacy (x_tables): the same jobs, the node's own tools.
+void TestNodeFirewall::legacyBackend()
+{
+    if (!backendAvailable(IptablesBackend::Legacy))
+        QSKIP("iptables-legacy is not installed (Debian: package iptables)");
+    Cluster cluster(uniqueId("nl"));
+    ClusterOptions options;
+    options.agents = 1;
+    options.backend = IptablesBackend::Legacy;
+    options.preset = IptablesPreset::Reject;
+    QString error;
+    QCOMPARE(cluster.up(options, &error), Cluster::UpResult::Started);
+    const auto status = cluster.status(&error);
+    QVERIFY2(status, qPrintable(error));
+    auto down = qScopeGuard([&] { cluster.down(&error); });
+    SocksProxy::Options po;
+    po.routes << SocksProxy::Route{QHostAddress::parseSubnet(status->internalRange), status->vpnNetns};
+    SocksProxy proxy(po);
+    QVERIFY(proxy.listen());
+    Profile profile = m_profile;
+    profile.sshKeyFile = status->sshKeyFile;
+    profile.sshKnownHosts = status->knownHostsFile;
+    profile.socksProxy = u"127.0.0.1:%1"_s.arg(proxy.port());
+    NodeSessionPool pool(profile);
+    pool.setOptions([&] {
+        ssh::SshOptions o = pool.options();
+        o.configFiles.clear();
+        o.agentSocket.clear();
+        return o;
+    }());
+    Node agent;
+    agent.name = status->nodes.at(1).name;
+    agent.address = status->nodes.at(1).address;
+    const QString before = QString::fromUtf8(
+        runInNamespace(status->nodes.at(1).netns, u"iptables-legacy-save"_s, {u"-t"_s, u"filter"_s}).out);
+
+    auto run = [&](FirewallAction a) {
+        FirewallRequest r;
+        r.action = a;
+        NodeFirewallJob job(pool.session(agent), agent, r);
+        QSignalSpy done(&job, &NodeFirewallJob::finished);
+        job.start();
+        if (!job.isFinished())
+            done.wait(60000);
+        return job.outcome();
+    };
+    FirewallOutcome o = run(FirewallAction::Open);
+    QVERIFY2(o.ok && o.changed, qPrintable(o.error));
+    QVERIFY2(o.facts.iptablesVersion.contains(u"legacy"_s), qPrintable(o.facts.iptablesVersion));
+    QCOMPARE(o.before.verdict, firewall::Verdict::Blocked);
+    QCOMPARE(o.after.verdict, firewall::Verdict::Accepted);
+    QVERIFY(runInNamespace(status->nodes.at(1).netns, u"iptables-legacy-save"_s, {}).out.contains("pier:"));
+    o = run(FirewallAction::Undo);
+    QVERIFY2(o.ok && o.changed, qPrintable(o.error));
+    QCOMPARE(firewall::normalizedSave(QString::fromUtf8(
+                 runInNamespace(status->nodes.at(1).netns, u"iptables-legacy-save"_s, {u"-t"_s, u"filter"_s}).out)),
+             firewall::normalizedSave(before));
+    pool.closeAll();
 }
 
 // A node whose sudo wants a password: the job says so (and what to do), and never hangs.
