@@ -8,6 +8,7 @@
 #include "ui/launchcontroller.h"
 #include "ui/liveview.h"
 #include "ui/mainwindow.h"
+#include "ui/nodesview.h"
 #include "ui/profileswitcher.h"
 
 #include <QApplication>
@@ -132,6 +133,24 @@ int runGui(int argc, char **argv)
         });
     QObject::connect(&profiles, &pier::ui::ProfileSwitcher::clientChanged, &window, followClient);
     followClient(profiles.client());
+
+    // The Nodes page follows the profile too: its nodes, SSH settings and proxy.
+    const auto followProfile = [&window, &profiles] {
+        pier::Profile profile;
+        if (!profiles.currentProfile().isEmpty())
+            pier::ProfileStore().find(profiles.currentProfile(), &profile);
+        auto *nodes = new pier::ui::NodesView(profile);
+        nodes->setAppEditor(window.editor());
+        window.setPageWidget(pier::ui::MainWindow::Page::Nodes, nodes);
+        QUrl mesos;
+        if (!profile.mesosUrl.isEmpty())
+            mesos = pier::diagnosis::mesosUrlFromText(profile.mesosUrl);
+        else if (profiles.client())
+            mesos = pier::diagnosis::defaultMesosUrl(profiles.client()->currentUrl());
+        nodes->discover(mesos);
+    };
+    QObject::connect(&profiles, &pier::ui::ProfileSwitcher::clientChanged, &window, followProfile);
+    followProfile();
 
     window.show();
     if (qEnvironmentVariableIsSet("PIER_STARTUP_REPORT"))
