@@ -46,11 +46,11 @@ CommandLog::CommandLog(QWidget *parent) : QWidget(parent)
         buttons->addWidget(b);
         return b;
     };
-    connect(button(tr("Cop&y"), QStringLiteral("logCopy"), tr("Copy the whole log")),
+    connect(button(tr("Copy"), QStringLiteral("logCopy"), tr("Copy the whole log")),
             &QPushButton::clicked, this, &CommandLog::copyToClipboard);
-    connect(button(tr("Sa&ve…"), QStringLiteral("logSave"), tr("Save the log to a text file")),
+    connect(button(tr("Save…"), QStringLiteral("logSave"), tr("Save the log to a text file")),
             &QPushButton::clicked, this, &CommandLog::save);
-    connect(button(tr("C&lear"), QStringLiteral("logClear"), tr("Empty the log")),
+    connect(button(tr("Clear"), QStringLiteral("logClear"), tr("Empty the log")),
             &QPushButton::clicked, this, &CommandLog::clear);
     v->addLayout(buttons);
 }

@@ -62,11 +62,11 @@ NodePane::NodePane(const QString &name, const QString &address, QWidget *parent)
     grid->addWidget(m_hostKeyLabel, 1, 1);
     auto *keyButtons = new QHBoxLayout;
     keyButtons->setSpacing(4);
-    m_acceptKey = new QPushButton(tr("&Accept key"), this);
+    m_acceptKey = new QPushButton(tr("Accept key"), this);
     m_acceptKey->setObjectName(QStringLiteral("nodeAcceptKey"));
     m_acceptKey->setToolTip(tr("Trust this key and add it to known_hosts. Compare the fingerprint "
                                "with the one the node's console shows first."));
-    m_rejectKey = new QPushButton(tr("Re&ject"), this);
+    m_rejectKey = new QPushButton(tr("Reject"), this);
     m_rejectKey->setObjectName(QStringLiteral("nodeRejectKey"));
     keyButtons->addWidget(m_acceptKey);
     keyButtons->addWidget(m_rejectKey);
@@ -116,12 +116,13 @@ NodePane::NodePane(const QString &name, const QString &address, QWidget *parent)
     m_diagnose = button(QStringLiteral("nodeDiagnose"));
     m_open = button(QStringLiteral("nodeOpen"));
     m_undo = button(QStringLiteral("nodeUndo"));
-    m_undo->setText(tr("&Undo"));
+    m_undo->setText(tr("Undo"));
     m_undo->setToolTip(tr("Remove the rules Pier added on this node (and save again where it "
-                          "saved them)"));
+                          "saved them) (Ctrl+Shift+U on the selected node)"));
     m_retry = button(QStringLiteral("nodeRetry"));
-    m_retry->setText(tr("&Retry"));
-    m_retry->setToolTip(tr("Connect again and repeat the last action"));
+    m_retry->setText(tr("Retry"));
+    m_retry->setToolTip(tr("Connect again and repeat the last action (Ctrl+Shift+R on the "
+                           "selected node)"));
     m_retry->hide();
     buttons->addStretch(1);
     connect(m_diagnose, &QPushButton::clicked, this, &NodePane::diagnoseClicked);
@@ -233,14 +234,16 @@ void NodePane::setHostKey(HostKey state, const QString &text)
 
 void NodePane::setPort(int port)
 {
-    m_diagnose->setText(tr("&Diagnose port %1").arg(port));
+    m_diagnose->setText(tr("Diagnose port %1").arg(port));
     m_diagnose->setToolTip(
         tr("Read this node's iptables rules and say whether a new connection to port %1 from "
-           "outside the cluster gets through, and which rule decides")
+           "outside the cluster gets through, and which rule decides (Ctrl+Shift+D on the "
+           "selected node)")
             .arg(port));
-    m_open->setText(tr("&Open port %1").arg(port));
+    m_open->setText(tr("Open port %1").arg(port));
     m_open->setToolTip(tr("Add the smallest rules that let port %1 through, before the rule "
-                          "that blocks it; nothing when it is open already")
+                          "that blocks it; nothing when it is open already (Ctrl+Shift+O on the "
+                          "selected node)")
                            .arg(port));
 }
 

@@ -11,6 +11,7 @@
 #include "ui/nodepane.h"
 #include "ui/passphraseprompt.h"
 
+#include <QAction>
 #include <QButtonGroup>
 #include <QCheckBox>
 #include <QComboBox>
@@ -27,6 +28,7 @@
 #include <QVBoxLayout>
 
 #include <cmath>
+#include <functional>
 
 namespace pier::ui {
 
@@ -189,6 +191,40 @@ void NodesView::buildUi()
     m_body->setCurrentWidget(m_empty);
     v->addWidget(m_body, 1);
     setFocusProxy(m_command);
+
+    // The selected node's buttons from the keyboard (the panes' own buttons carry no mnemonics:
+    // side by side, four panes would make them ambiguous).
+    const auto shortcut = [this](const QKeySequence &keys, const QString &name,
+                                 std::function<void(NodePane *)> fn) {
+        auto *a = new QAction(this);
+        a->setObjectName(name);
+        a->setShortcut(keys);
+        a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+        connect(a, &QAction::triggered, this, [this, fn] {
+            if (NodePane *p = selectedPane())
+                fn(p);
+        });
+        addAction(a);
+    };
+    shortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D), QStringLiteral("nodesDiagnoseSelected"),
+             [this](NodePane *p) { diagnose(p); });
+    shortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), QStringLiteral("nodesOpenSelected"),
+             [this](NodePane *p) { open(p); });
+    shortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_U), QStringLiteral("nodesUndoSelected"),
+             [this](NodePane *p) { undo(p); });
+    shortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R), QStringLiteral("nodesRetrySelected"),
+             [this](NodePane *p) { retry(p); });
+    // Ctrl+PgDown / Ctrl+PgUp: the next / previous node, as between tabs.
+    const auto step = [this](int delta) {
+        if (m_panes.isEmpty())
+            return;
+        const int i = int(m_panes.indexOf(selectedPane()));
+        selectPane(m_panes.at((qMax(i, 0) + delta + int(m_panes.size())) % int(m_panes.size())));
+    };
+    shortcut(QKeySequence(Qt::CTRL | Qt::Key_PageDown), QStringLiteral("nodesNext"),
+             [step](NodePane *) { step(1); });
+    shortcut(QKeySequence(Qt::CTRL | Qt::Key_PageUp), QStringLiteral("nodesPrevious"),
+             [step](NodePane *) { step(-1); });
 }
 
 void NodesView::setAppEditor(AppEditor *editor)
@@ -396,6 +432,8 @@ void NodesView::selectPane(NodePane *pane)
         m_target->setItemText(0, tr("on %1").arg(pane->name()));
     if (pane && m_layout == Layout::Tabs && m_tabs->currentWidget() != pane)
         m_tabs->setCurrentWidget(pane);
+    if (pane && m_layout == Layout::Grid)
+        m_gridArea->ensureWidgetVisible(pane, 0, 0);
 }
 
 void NodesView::diagnose(NodePane *pane)
@@ -625,13 +663,16 @@ void NodesView::onSessionCreated(const nodes::Node &node, ssh::SshSession *sessi
 
 void NodesView::onPassphraseNeeded(ssh::SshSession *session, const QString &keyFile, bool wrong)
 {
-    // One passphrase for every node: a good one is handed on, the question is asked once.
-    if (m_passphraseGood && !wrong) {
+    // One passphrase for every node: the last one given is handed on, and the user is asked
+    // again only when it turned out wrong.
+    if (!m_passphrase.isEmpty() && !wrong) {
         session->providePassphrase(m_passphrase);
         return;
     }
-    if (wrong)
+    if (wrong) {
+        m_passphrase.clear();
         m_passphraseGood = false;
+    }
     m_waitingForPassphrase << session;
     if (m_asking)
         return;
