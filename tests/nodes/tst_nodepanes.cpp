@@ -352,6 +352,23 @@ private slots:
         QVERIFY(log->text().isEmpty());
     }
 
+    void nodesFromTheProfile()
+    {
+        // No Mesos configured: the profile's hand-added nodes, and a word for the unusable entry.
+        Profile p = profile();
+        p.nodes = {u"web-1="_s + m_status.nodes.at(1).address, u"bad;name"_s};
+        ui::NodesView view(p);
+        view.discover(QUrl());
+        QTRY_COMPARE(view.panes().size(), 1);
+        QCOMPARE(view.panes().at(0)->name(), u"web-1"_s);
+        QCOMPARE(view.panes().at(0)->address(), m_status.nodes.at(1).address);
+        QVERIFY2(view.panes().at(0)->log()->text().contains(u"bad;name"_s),
+                 qPrintable(view.panes().at(0)->log()->text()));
+        view.diagnose(view.panes().at(0));
+        QTRY_VERIFY_WITH_TIMEOUT(!view.isBusy(), 30000);
+        QCOMPARE(view.panes().at(0)->outcome(), ui::NodePane::Outcome::Succeeded);
+    }
+
     void oneNodeFailingDoesNotStopTheOthers()
     {
         ui::NodesView view(profile());
