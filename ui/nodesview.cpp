@@ -74,7 +74,7 @@ void NodesView::buildUi()
     // Row 1: the port, the actions for all nodes, the layout.
     auto *top = new QHBoxLayout;
     top->setSpacing(6);
-    auto *portLabel = new QLabel(tr("&Port:"), this);
+    auto *portLabel = new QLabel(tr("Por&t:"), this);
     m_port = new QSpinBox(this);
     m_port->setObjectName(QStringLiteral("nodesPort"));
     m_port->setRange(1, 65535);
@@ -109,9 +109,21 @@ void NodesView::buildUi()
     top->addWidget(m_summary);
     top->addSpacing(8);
 
+    m_refresh = new QToolButton(this);
+    m_refresh->setObjectName(QStringLiteral("nodesRefresh"));
+    m_refresh->setText(tr("R&efresh"));
+    m_refresh->setToolTip(tr("Ask Mesos and the profile for the nodes again (open sessions are "
+                             "closed)"));
+    m_refresh->setEnabled(false);
+    connect(m_refresh, &QToolButton::clicked, this, [this] {
+        if (!isBusy())
+            discover(m_mesosUrl);
+    });
+    top->addWidget(m_refresh);
+
     m_tabsButton = new QToolButton(this);
     m_tabsButton->setObjectName(QStringLiteral("nodesTabsLayout"));
-    m_tabsButton->setText(tr("&Tabs"));
+    m_tabsButton->setText(tr("Ta&bs"));
     m_tabsButton->setToolTip(tr("One node at a time, in tabs"));
     m_tabsButton->setCheckable(true);
     m_gridButton = new QToolButton(this);
@@ -330,6 +342,8 @@ void NodesView::discover(const QUrl &mesosUrl)
 {
     m_discovery.reset();
     m_mesos.reset();
+    m_mesosUrl = mesosUrl;
+    m_refresh->setEnabled(false);
     if (mesosUrl.isValid()) {
         mesos::MesosConfig config;
         config.url = mesosUrl;
@@ -339,6 +353,7 @@ void NodesView::discover(const QUrl &mesosUrl)
     m_discovery = std::make_unique<nodes::NodeDiscovery>(m_mesos.get(), m_profile.nodes);
     m_empty->setText(tr("Looking for the cluster's nodes…"));
     connect(m_discovery.get(), &nodes::NodeDiscovery::finished, this, [this] {
+        m_refresh->setEnabled(true);
         setNodes(m_discovery->nodes());
         QStringList notes;
         if (m_discovery->error().isError())

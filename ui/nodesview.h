@@ -110,6 +110,7 @@ private:
     Profile m_profile;
     std::unique_ptr<nodes::NodeSessionPool> m_pool;
     std::unique_ptr<mesos::MesosClient> m_mesos;
+    QUrl m_mesosUrl;
     std::unique_ptr<nodes::NodeDiscovery> m_discovery;
     QList<nodes::Node> m_nodes;
     QPointer<AppEditor> m_editor;
@@ -133,6 +134,7 @@ private:
     QToolButton *m_tabsButton = nullptr;
     QToolButton *m_gridButton = nullptr;
     QLabel *m_summary = nullptr;
+    QToolButton *m_refresh = nullptr;
     QLineEdit *m_command = nullptr;
     QComboBox *m_target = nullptr;
     QCheckBox *m_asRoot = nullptr;

@@ -19,6 +19,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QTabWidget>
+#include <QToolButton>
 #include <QPushButton>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
@@ -367,6 +368,15 @@ private slots:
         view.diagnose(view.panes().at(0));
         QTRY_VERIFY_WITH_TIMEOUT(!view.isBusy(), 30000);
         QCOMPARE(view.panes().at(0)->outcome(), ui::NodePane::Outcome::Succeeded);
+
+        // Refresh asks again: a fresh pane for the same node.
+        auto *refresh = view.findChild<QToolButton *>(u"nodesRefresh"_s);
+        QVERIFY(refresh && refresh->isEnabled());
+        const QPointer<ui::NodePane> before = view.panes().at(0);
+        refresh->click();
+        QTRY_VERIFY(!before);
+        QCOMPARE(view.panes().size(), 1);
+        QCOMPARE(view.panes().at(0)->outcome(), ui::NodePane::Outcome::None);
     }
 
     void oneNodeFailingDoesNotStopTheOthers()
