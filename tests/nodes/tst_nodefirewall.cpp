@@ -43,6 +43,7 @@ private slots:
     void openAllNodesThenUndo();
     void persistWritesRulesFile();
     void unreachableNodeFailsAlone();
+    void sudoPasswordSaidInWords();
     void commandLine();
     void cleanupTestCase();
 
@@ -350,6 +351,32 @@ void TestNodeFirewall::unreachableNodeFailsAlone()
     nodes.removeAt(1);
     for (const FirewallOutcome &o : runAll(nodes, r))
         QVERIFY2(o.ok, qPrintable(o.error));
+}
+
+// A node whose sudo wants a password: the job says so (and what to do), and never hangs.
+void TestNodeFirewall::sudoPasswordSaidInWords()
+{
+    const ClusterNode &agent = m_status.nodes.at(3);
+    const QString sudoers = u"/etc/sudoers.d/90-cloud-init-users"_s;
+    const QByteArray original =
+        runInNamespace(agent.netns, u"cat"_s, {sudoers}, {}, agent.mntnsFile).out;
+    QVERIFY(original.contains("NOPASSWD"));
+    auto write = [&](const QByteArray &text) {
+        return runInNamespace(agent.netns, u"sh"_s, {u"-c"_s, u"cat > "_s + sudoers}, text,
+                              agent.mntnsFile)
+            .ok();
+    };
+    QVERIFY(write(m_status.sshUser.toUtf8() + " ALL=(ALL) ALL\n"));
+    FirewallRequest r;
+    r.action = FirewallAction::Open;
+    QElapsedTimer t;
+    t.start();
+    const FirewallOutcome o = runAll({m_nodes.at(3)}, r).first();
+    QVERIFY(write(original));
+    QVERIFY(!o.ok);
+    QVERIFY(!o.changed);
+    QVERIFY2(o.error.contains(u"password"_s) && o.error.contains(agent.name), qPrintable(o.error));
+    QVERIFY(t.elapsed() < 30000);
 }
 
 // pier nodes / ssh / firewall as a script runs them, with the profile naming the nodes.
