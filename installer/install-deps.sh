@@ -12,9 +12,11 @@ packages=(
     # run: the SVG icon engine, a font, the keychain
     libqt6svg6 fonts-dejavu-core gnome-keyring dbus dbus-x11
     # test: a display for GUI checks, openssl for TLS tests, the sandbox's real parts
-    xvfb xauth openssl curl iproute2 iptables openssh-server openssh-client haproxy nginx-light
+    xvfb xauth openssl curl iproute2 iptables openssh-server openssh-client netcat-openbsd haproxy nginx-light
     # the sandbox nodes run real sudo for their jclouds user (configured inside the nodes only)
     sudo
+    # the OpenVPN step: its client, and the real-OpenVPN test (server and client in namespaces)
+    openvpn
     # package: build the .deb, lint it, validate the desktop files, install it into a Debian 12 tree
     dpkg-dev fakeroot file lintian debootstrap appstream desktop-file-utils man-db bsdextrautils
 )

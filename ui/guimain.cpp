@@ -8,6 +8,7 @@
 #include "ui/launchcontroller.h"
 #include "ui/liveview.h"
 #include "ui/mainwindow.h"
+#include "ui/networkpage.h"
 #include "ui/nodesview.h"
 #include "ui/profileswitcher.h"
 
@@ -152,6 +153,15 @@ int runGui(int argc, char **argv)
     QObject::connect(&profiles, &pier::ui::ProfileSwitcher::clientChanged, &window, followProfile);
     followProfile();
 
+    // The Network page reads the profile (--profile, else the active one) when it acts.
+    window.setPageWidget(
+        pier::ui::MainWindow::Page::Network,
+        new pier::ui::NetworkPage([name = parser.value(QStringLiteral("profile"))] {
+            const pier::ProfileStore store;
+            pier::Profile p;
+            store.find(name.isEmpty() ? store.activeName() : name, &p);
+            return p;
+        }));
     window.show();
     if (qEnvironmentVariableIsSet("PIER_STARTUP_REPORT"))
         reportStartup(&window);

@@ -903,6 +903,7 @@ void LiveView::diagnose()
         config.url = m_mesosUrl.isValid() ? m_mesosUrl
                                           : diagnosis::defaultMesosUrl(m_client->currentUrl());
         config.timeoutMs = 5000;
+        config.socksProxy = m_client->config().socksProxy; // the same way into the network
         m_mesos = std::make_unique<mesos::MesosClient>(config);
     }
     const QString appId = m_selected;

@@ -373,6 +373,7 @@ void ProfileEditor::testConnection()
     marathon::MarathonConfig config;
     config.urls = {url};
     config.caFile = p.caFile;
+    config.socksProxy = p.socksProxy;
     config.maxRetries = 0;
     config.timeoutMs = 8000;
     if (p.auth != Profile::Auth::None) {

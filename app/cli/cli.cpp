@@ -1,9 +1,12 @@
 #include "cli/cli.h"
 
 #include "cli/connection.h"
+#include "cli/gcecmd.h"
 #include "cli/nodescmd.h"
 #include "cli/profilecmd.h"
+#include "cli/sandboxcmd.h"
 #include "cli/sandboxnet.h"
+#include "cli/vpncmd.h"
 #include "cli/watch.h"
 #include "cli/why.h"
 #include "core/plan.h"
@@ -40,8 +43,8 @@ const QStringList kCommands = {
     QStringLiteral("launch"),   QStringLiteral("scale"),   QStringLiteral("restart"),
     QStringLiteral("destroy"),  QStringLiteral("sandbox"), QStringLiteral("login"),
     QStringLiteral("why"),      QStringLiteral("watch"),   QStringLiteral("profile"),
-    QStringLiteral("help"),
-    QStringLiteral("nodes"),    QStringLiteral("ssh"),     QStringLiteral("firewall")};
+    QStringLiteral("gce"),      QStringLiteral("vpn"),      QStringLiteral("help"),
+    QStringLiteral("nodes"),    QStringLiteral("ssh"),      QStringLiteral("firewall")};
 
 QTextStream &out()
 {
@@ -81,15 +84,35 @@ Commands:
   profile export NAME            print a profile without its secrets, to import elsewhere
   profile use NAME               make NAME the active profile
   profile delete NAME            delete a profile and its secrets
-  sandbox up [--port P] [--legacy]
-                                 run the sandbox's Marathon (and its Mesos master API on
-                                 another port) on 127.0.0.1 until interrupted
+  vpn check                      whether Marathon and Mesos answer from here (directly, through the
+                                 profile's SOCKS proxy or a VPN already up); exit 0 when they do
+  vpn connect [--config FILE]    connect the profile's OpenVPN (or FILE), follow its states and
+                                 prove Marathon and Mesos answer through it; exit 0 when they do
+  vpn disconnect [--config FILE] stop the OpenVPN running for the profile's file (or FILE)
+  sandbox up [--nodes N] [--preset P] [--backend nft|legacy] [--legacy] [--json]
+                                 (root) the whole sandbox: its network (below), Marathon and
+                                 Mesos on the master, a SOCKS5 proxy on 127.0.0.1 into it and
+                                 the GCE API, in the background; makes the profile "sandbox"
+                                 active. Without root, or with --port P: only the Marathon and
+                                 Mesos APIs on 127.0.0.1 in the foreground until interrupted
+  sandbox status [--json]        the sandbox's endpoints and whether they answer
+  sandbox down                   stop it all and give back the profile active before
+  sandbox logs [COMPONENT]       its logs: daemon, marathon, mesos, proxy, gce, sshd-NODE
   sandbox net up [--nodes N] [--preset P] [--backend nft|legacy] [--json]
                                  (root) the sandbox's network: N nodes (default 4) in namespaces
                                  behind a GCE-like router, iptables preset mesosphere, reject, ufw
                                  or open, sshd with user jclouds on every node
   sandbox net status [--json]    the sandbox network's nodes, addresses and SSH key
   sandbox net down               stop it and remove everything it made
+  gce plan --port P [--health-check]
+                                 the GCE steps that make the app's port P reachable on an external
+                                 address, as gcloud commands, with what exists; changes nothing
+  gce apply --port P [--health-check]
+                                 reserve the address, create the target pool with the nodes, the
+                                 forwarding rule, tag the nodes and open the firewall (adopting
+                                 what already exists); prints the external address
+  gce status [--json]            what exists, what Pier made, the pool's health per node
+  gce teardown                   remove everything Pier made on GCE, and nothing else
   nodes [--json]                 the cluster's nodes: the Mesos master and agents, and the
                                  profile's hand-added ones, with the address SSH uses
   ssh NODE -- COMMAND            run COMMAND on NODE over SSH (the profile's user, key, proxy);
@@ -109,12 +132,19 @@ Options:
   --profile NAME    the cluster profile to use instead of the active one
   --mesos URL       the Mesos master (for why); else $PIER_MESOS_URL, else Marathon's host
                     on port 5050
+  --proxy URL       a SOCKS5 proxy into the cluster's network (socks5://HOST:PORT or
+                    HOST:PORT); else $PIER_PROXY, else the profile's
   --timeout SECONDS how long --wait may take (default 300)
+  --project ID --region R --zone Z --endpoint URL --key-file FILE
+                    GCE settings for gce (else the profile's); --instances A,B,C the
+                    cluster's nodes (else every instance of the zone); --network NAME
   -h, --help        this help;  -v, --version  the version
 
 Credentials come from the keychain or the environment, never from arguments:
   PIER_MARATHON_USER + PIER_MARATHON_PASSWORD (HTTP basic), PIER_MARATHON_TOKEN (DC/OS),
-  PIER_MARATHON_CA_FILE (extra CA certificates for HTTPS).
+  PIER_MARATHON_CA_FILE (extra CA certificates for HTTPS); GCE: PIER_GCE_TOKEN (an access
+  token), a key file, gcloud or application-default credentials, as the profile says;
+  PIER_VPN_USER + PIER_VPN_PASSWORD (the OpenVPN login).
 )";
 
 int usageError(const QString &message)
@@ -151,9 +181,9 @@ struct Session {
 Session connect(const QCommandLineParser &parser)
 {
     Session s;
-    const MarathonTarget target =
-        resolveMarathon(parser.value(QStringLiteral("marathon")), &s.error,
-                        parser.value(QStringLiteral("profile")));
+    const MarathonTarget target = resolveMarathon(parser.value(QStringLiteral("marathon")),
+                                                  &s.error, parser.value(QStringLiteral("profile")),
+                                                  parser.value(QStringLiteral("proxy")));
     if (!s.error.isError())
         s.client = std::make_unique<MarathonClient>(target.config);
     return s;
@@ -499,8 +529,15 @@ int cmdSandbox(const QCommandLineParser &parser, const QStringList &args)
 {
     if (args.value(0) == QLatin1String("net"))
         return cmdSandboxNet(parser, args.mid(1));
-    if (args.value(0) != QLatin1String("up"))
-        return usageError(QStringLiteral("sandbox knows: up, net up|status|down."));
+    // The whole sandbox needs root; --port asks for the APIs alone (what the window starts).
+    const QString unavailable = fullSandboxUnavailable();
+    if (args.value(0) != QLatin1String("up") ||
+        (unavailable.isEmpty() && !parser.isSet(QStringLiteral("port"))))
+        return cmdSandboxFull(parser, args);
+    if (!parser.isSet(QStringLiteral("port")))
+        err() << "pier: the full sandbox (nodes, SSH, the SOCKS5 proxy) is not available: "
+              << unavailable << ".\nRunning only the Marathon and Mesos APIs on 127.0.0.1.\n";
+    err().flush();
     bool ok = true;
     const int port = parser.isSet(QStringLiteral("port"))
                          ? parser.value(QStringLiteral("port")).toInt(&ok)
@@ -616,6 +653,11 @@ int run(const QStringList &args)
                       QStringLiteral("Sandbox nodes' iptables back end."), QStringLiteral("B")});
     parser.addOption(
         {QStringLiteral("user"), QStringLiteral("Marathon user name."), QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("proxy"), QStringLiteral("SOCKS5 proxy into the cluster."),
+                      QStringLiteral("URL")});
+    addGceOptions(parser);
+    parser.addOption({QStringLiteral("config"), QStringLiteral("The OpenVPN file (.ovpn)."),
+                      QStringLiteral("FILE")});
     parser.addOption({QStringLiteral("node"), QStringLiteral("Only this node."), QStringLiteral("NAME")});
     parser.addOption({QStringLiteral("from"), QStringLiteral("The client's address."), QStringLiteral("ADDR")});
     parser.addOption({QStringLiteral("only-to"), QStringLiteral("Accept only to this address."),
@@ -662,6 +704,10 @@ int run(const QStringList &args)
         return cmdProfile(parser, positional);
     if (command == QLatin1String("sandbox"))
         return cmdSandbox(parser, positional);
+    if (command == QLatin1String("gce"))
+        return cmdGce(parser, positional);
+    if (command == QLatin1String("vpn"))
+        return cmdVpn(parser, positional);
     if (command == QLatin1String("nodes"))
         return cmdNodes(parser, positional);
     if (command == QLatin1String("ssh"))

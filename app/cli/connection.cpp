@@ -91,12 +91,13 @@ MarathonTarget marathonForProfile(const Profile &profile, ApiError *error)
     }
     target.config.urls = {url};
     target.config.caFile = qEnvironmentVariable("PIER_MARATHON_CA_FILE");
+    target.config.socksProxy = profile.socksProxy;
     applyProfileCredentials(profile, &target, error);
     return target;
 }
 
 MarathonTarget resolveMarathon(const QString &urlOption, ApiError *error,
-                               const QString &profileName)
+                               const QString &profileName, const QString &proxyOption)
 {
     MarathonTarget target;
     QString text = urlOption;
@@ -144,6 +145,10 @@ MarathonTarget resolveMarathon(const QString &urlOption, ApiError *error,
         return target;
     }
     target.config.urls = {url};
+    target.config.socksProxy = !proxyOption.isEmpty() ? proxyOption
+                               : qEnvironmentVariableIsSet("PIER_PROXY")
+                                   ? qEnvironmentVariable("PIER_PROXY")
+                                   : profile.socksProxy;
 
     const QString token = qEnvironmentVariable("PIER_MARATHON_TOKEN");
     const QString user = qEnvironmentVariable("PIER_MARATHON_USER");

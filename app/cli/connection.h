@@ -12,7 +12,8 @@ namespace pier::cli {
 //   the address from --marathon, else PIER_MARATHON_URL, else the profile (--profile NAME, else
 //   the active profile; its credentials come from the keychain), else the saved setting;
 //   credentials from PIER_MARATHON_USER + PIER_MARATHON_PASSWORD (or the keychain entry
-//   for that user and address), or PIER_MARATHON_TOKEN; a CA file from PIER_MARATHON_CA_FILE.
+//   for that user and address), or PIER_MARATHON_TOKEN; a CA file from PIER_MARATHON_CA_FILE;
+//   a SOCKS5 proxy from --proxy, else PIER_PROXY, else the profile that gave the address.
 // Credentials are never taken from command-line arguments (they would show in `ps`).
 struct MarathonTarget {
     marathon::MarathonConfig config;
@@ -22,7 +23,7 @@ struct MarathonTarget {
 
 // `profileName` empty: the active profile. A named profile that does not exist is an error.
 MarathonTarget resolveMarathon(const QString &urlOption, ApiError *error,
-                               const QString &profileName = {});
+                               const QString &profileName = {}, const QString &proxyOption = {});
 
 // Exactly this profile's Marathon (the environment does not override it): what the window uses
 // when the user picks a profile. Credentials from the keychain.

@@ -1,5 +1,6 @@
 #include "cli/sandboxnet.h"
 
+#include "cli/sandboxcmd.h"
 #include "sandbox/cluster.h"
 
 #include <QElapsedTimer>
@@ -78,6 +79,39 @@ Cluster makeCluster()
 
 } // namespace
 
+bool parseNetOptions(const QCommandLineParser &parser, sandbox::ClusterOptions *options,
+                     QString *error)
+{
+    if (parser.isSet(QStringLiteral("nodes"))) {
+        bool ok = false;
+        const int nodes = parser.value(QStringLiteral("nodes")).toInt(&ok);
+        if (!ok || nodes < 1 || nodes > 100) {
+            *error =
+                QStringLiteral("--nodes takes a number from 1 to 100 (a master and N-1 agents).");
+            return false;
+        }
+        options->agents = nodes - 1;
+    }
+    if (parser.isSet(QStringLiteral("preset"))) {
+        const auto preset = sandbox::parsePreset(parser.value(QStringLiteral("preset")));
+        if (!preset) {
+            *error = QStringLiteral("--preset takes one of: %1.")
+                         .arg(sandbox::presetNames().join(QStringLiteral(", ")));
+            return false;
+        }
+        options->preset = *preset;
+    }
+    if (parser.isSet(QStringLiteral("backend"))) {
+        const auto backend = sandbox::parseBackend(parser.value(QStringLiteral("backend")));
+        if (!backend) {
+            *error = QStringLiteral("--backend takes nft or legacy.");
+            return false;
+        }
+        options->backend = *backend;
+    }
+    return true;
+}
+
 int cmdSandboxNet(const QCommandLineParser &parser, const QStringList &args)
 {
     const QString action = args.value(0);
@@ -91,29 +125,8 @@ int cmdSandboxNet(const QCommandLineParser &parser, const QStringList &args)
 
     if (action == QLatin1String("up")) {
         sandbox::ClusterOptions options;
-        if (parser.isSet(QStringLiteral("nodes"))) {
-            bool ok = false;
-            const int nodes = parser.value(QStringLiteral("nodes")).toInt(&ok);
-            if (!ok || nodes < 1 || nodes > 100)
-                return fail(QStringLiteral(
-                                "--nodes takes a number from 1 to 100 (a master and N-1 agents)."),
-                            2);
-            options.agents = nodes - 1;
-        }
-        if (parser.isSet(QStringLiteral("preset"))) {
-            const auto preset = sandbox::parsePreset(parser.value(QStringLiteral("preset")));
-            if (!preset)
-                return fail(QStringLiteral("--preset takes one of: %1.")
-                                .arg(sandbox::presetNames().join(QStringLiteral(", "))),
-                            2);
-            options.preset = *preset;
-        }
-        if (parser.isSet(QStringLiteral("backend"))) {
-            const auto backend = sandbox::parseBackend(parser.value(QStringLiteral("backend")));
-            if (!backend)
-                return fail(QStringLiteral("--backend takes nft or legacy."), 2);
-            options.backend = *backend;
-        }
+        if (QString error; !parseNetOptions(parser, &options, &error))
+            return fail(error, 2);
         QElapsedTimer timer;
         timer.start();
         QString error;
@@ -184,7 +197,9 @@ int cmdSandboxNet(const QCommandLineParser &parser, const QStringList &args)
             return 0;
         }
         QString error;
-        if (!cluster.down(&error))
+        // The daemon (`sandbox up`) would follow within a second; stop it first, so nothing is
+        // left.
+        if (!stopSandboxDaemon(cluster, &error) || !cluster.down(&error))
             return fail(error);
         sout() << "Sandbox network \"" << cluster.id()
                << "\" is down: no process, namespace, mount or file of it is left.\n";

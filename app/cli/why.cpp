@@ -85,7 +85,8 @@ int cmdWhy(const QCommandLineParser &parser, const QStringList &args)
     }
     ApiError error;
     const MarathonTarget target = resolveMarathon(parser.value(QStringLiteral("marathon")), &error,
-                                                  parser.value(QStringLiteral("profile")));
+                                                  parser.value(QStringLiteral("profile")),
+                                                  parser.value(QStringLiteral("proxy")));
     if (error) {
         whyErr() << "pier: " << error.toText() << "\n";
         whyErr().flush();
@@ -94,6 +95,7 @@ int cmdWhy(const QCommandLineParser &parser, const QStringList &args)
     marathon::MarathonClient marathonClient(target.config);
     mesos::MesosConfig mesosConfig;
     mesosConfig.url = mesosUrl(parser, target, marathonClient.currentUrl());
+    mesosConfig.socksProxy = target.config.socksProxy;
     mesos::MesosClient mesosClient(mesosConfig);
 
     const bool resetDelay = parser.isSet(QStringLiteral("reset-delay"));

@@ -29,8 +29,29 @@ QString flowName(Flow f)
         return QStringLiteral("established connection");
     case Flow::Replies:
         break;
+    case Flow::RejectAnswer:
+        return QStringLiteral("reject's answer");
     }
     return QStringLiteral("replies");
+}
+
+QString symptomText(Symptom s)
+{
+    switch (s) {
+    case Symptom::Connects:
+        return QStringLiteral("the connection is made");
+    case Symptom::Refused:
+        return QStringLiteral("\"connection refused\"");
+    case Symptom::IcmpError:
+        return QStringLiteral("an ICMP error (\"no route to host\" or similar)");
+    case Symptom::Timeout:
+        return QStringLiteral("no answer: the connection times out");
+    case Symptom::Broken:
+        return QStringLiteral("the connection opens, then hangs or fails at the first data");
+    case Symptom::Unknown:
+        break;
+    }
+    return QStringLiteral("unknown");
 }
 
 QString Decision::summary() const
@@ -104,6 +125,7 @@ QJsonObject toJson(const Diagnosis &g)
                        {QStringLiteral("rule"), d.rule},
                        {QStringLiteral("rule_text"), d.ruleText},
                        {QStringLiteral("reason"), g.reason},
+                       {QStringLiteral("client_sees"), symptomText(g.symptom)},
                        {QStringLiteral("new"), toJson(g.newConnection)},
                        {QStringLiteral("established"), toJson(g.established)},
                        {QStringLiteral("replies"), toJson(g.replies)},
@@ -123,6 +145,8 @@ struct Packet {
     QString state;          // conntrack state: "NEW" or "ESTABLISHED"
     QList<quint8> tcpFlags; // the flag combinations this flow's packets carry
     bool markKnown;         // nothing in the rules sets a mark: it is 0
+    QString protocol = QStringLiteral("tcp"); // "icmp" for a REJECT's ICMP answer
+    int icmpCode = -1;                        // of type 3, destination unreachable
 };
 
 enum Flag : quint8 { FIN = 1, SYN = 2, RST = 4, PSH = 8, ACK = 16, URG = 32 };
@@ -666,8 +690,34 @@ private:
         const QString &mod = m.module;
         const QString text = m.text();
         QList<Tri> atoms;
+        if (mod == QLatin1String("tcp") || mod == QLatin1String("multiport")) {
+            if (m_packet.protocol != QLatin1String("tcp"))
+                return no();
+        }
         if (mod == QLatin1String("comment")) {
             return yes();
+        } else if (mod == QLatin1String("icmp") && m_packet.protocol == QLatin1String("icmp")) {
+            const MatchOption *o = m.option(QStringLiteral("icmp-type"));
+            if (!o)
+                return yes();
+            // A REJECT answers with type 3 (destination unreachable) and a code.
+            static const QMap<QString, int> codes{{QStringLiteral("network-unreachable"), 0},
+                                                  {QStringLiteral("host-unreachable"), 1},
+                                                  {QStringLiteral("protocol-unreachable"), 2},
+                                                  {QStringLiteral("port-unreachable"), 3},
+                                                  {QStringLiteral("network-prohibited"), 9},
+                                                  {QStringLiteral("host-prohibited"), 10},
+                                                  {QStringLiteral("communication-prohibited"), 13}};
+            const QString t = o->value();
+            bool match = false;
+            if (t == QLatin1String("any") || t == QLatin1String("3") ||
+                t == QLatin1String("destination-unreachable"))
+                match = true;
+            else if (t.startsWith(QLatin1String("3/")))
+                match = t.mid(2).toInt() == m_packet.icmpCode;
+            else if (codes.contains(t))
+                match = codes[t] == m_packet.icmpCode;
+            return negate(match ? yes() : no(), o->negated);
         } else if (mod == QLatin1String("tcp")) {
             for (const MatchOption &o : m.options) {
                 if (o.name == QLatin1String("dport") || o.name == QLatin1String("destination-port"))
@@ -840,9 +890,11 @@ private:
         QList<Tri> atoms;
         if (r.protocol) {
             const QString p = r.protocol->value;
-            const bool tcp = p == QLatin1String("tcp") || p == QLatin1String("6") ||
-                             p == QLatin1String("all") || p == QLatin1String("0");
-            atoms << negate(tcp ? yes() : no(), r.protocol->negated);
+            const bool icmp = m_packet.protocol == QLatin1String("icmp");
+            const bool same = p == m_packet.protocol || p == QLatin1String("all") ||
+                              p == QLatin1String("0") ||
+                              p == (icmp ? QLatin1String("1") : QLatin1String("6"));
+            atoms << negate(same ? yes() : no(), r.protocol->negated);
         }
         if (r.sourceCidr)
             atoms << cidrMatch(true, *r.sourceCidr, r.source->value, r.source->negated);
@@ -904,8 +956,26 @@ Packet packetFor(const Ruleset &rules, Flow flow)
         p.state = QStringLiteral("ESTABLISHED");
         p.tcpFlags = {SYN | ACK, ACK, ACK | PSH, ACK | FIN};
         break;
+    case Flow::RejectAnswer:
+        // The kernel ties a REJECT's reset or ICMP error to the rejected packet's connection.
+        p.hook = QStringLiteral("OUTPUT");
+        p.clientIsSource = false;
+        p.state = QStringLiteral("RELATED");
+        p.tcpFlags = {RST | ACK};
+        break;
     }
     return p;
+}
+
+// REJECT's --reject-with as the packet it sends: a TCP reset, or ICMP type 3 with this code.
+int rejectIcmpCode(const QString &with)
+{
+    static const QMap<QString, int> codes{
+        {QStringLiteral("icmp-net-unreachable"), 0},   {QStringLiteral("icmp-host-unreachable"), 1},
+        {QStringLiteral("icmp-proto-unreachable"), 2}, {QStringLiteral("icmp-port-unreachable"), 3},
+        {QStringLiteral("icmp-net-prohibited"), 9},    {QStringLiteral("icmp-host-prohibited"), 10},
+        {QStringLiteral("icmp-admin-prohibited"), 13}};
+    return codes.value(with.isEmpty() ? QStringLiteral("icmp-port-unreachable") : with, 3);
 }
 
 QString who(const Query &q, Flow flow)
@@ -923,6 +993,8 @@ QString who(const Query &q, Flow flow)
         return QStringLiteral("the client's further packets to port %1").arg(q.port);
     case Flow::Replies:
         break;
+    case Flow::RejectAnswer:
+        return QStringLiteral("the REJECT's answer to the client");
     }
     return QStringLiteral("the replies from port %1").arg(q.port);
 }
@@ -935,9 +1007,20 @@ QString where(const QString &chain, int rule)
 
 } // namespace
 
+namespace {
+Decision evaluatePacket(const Ruleset &rules, const Query &query, const Packet &packet);
+}
+
 Decision evaluate(const Ruleset &rules, const Query &query, Flow flow)
 {
-    const Packet packet = packetFor(rules, flow);
+    return evaluatePacket(rules, query, packetFor(rules, flow));
+}
+
+namespace {
+
+Decision evaluatePacket(const Ruleset &rules, const Query &query, const Packet &packet)
+{
+    const Flow flow = packet.flow;
     Decision d;
     d.flow = flow;
     const Table *filter = rules.filter();
@@ -1043,8 +1126,6 @@ Decision evaluate(const Ruleset &rules, const Query &query, Flow flow)
     return d;
 }
 
-namespace {
-
 // A DNAT or REDIRECT in nat PREROUTING for the port sends the packet elsewhere than INPUT's port.
 QString natNote(const Ruleset &rules, const Query &query)
 {
@@ -1066,6 +1147,36 @@ QString natNote(const Ruleset &rules, const Query &query)
     return {};
 }
 
+// NOTRACK (or CT --notrack) in the raw table makes conntrack see UNTRACKED instead of NEW or
+// ESTABLISHED, which the filter table's state matches then read differently.
+QString untrackedNote(const Ruleset &rules, const Query &query)
+{
+    const Table *raw = rules.table(QStringLiteral("raw"));
+    if (!raw)
+        return {};
+    for (const auto &[hook, flow] : {std::pair{QStringLiteral("PREROUTING"), Flow::New},
+                                     std::pair{QStringLiteral("OUTPUT"), Flow::Replies}}) {
+        const Walker w(*raw, query, packetFor(rules, flow));
+        for (const Chain &c : raw->chains) {
+            for (const Rule &r : c.rules) {
+                const bool notrack = r.target.name == QLatin1String("NOTRACK") ||
+                                     (r.target.name == QLatin1String("CT") &&
+                                      r.target.args.contains(QLatin1String("--notrack")));
+                if (!notrack || (c.builtin && c.name != hook))
+                    continue;
+                if (w.matchRule(r, {}, true).v != Tri::No)
+                    return QStringLiteral("raw %1 rule %2 (%3) may leave the %4 untracked: state "
+                                          "matches then see UNTRACKED, which this answer does not "
+                                          "assume.")
+                        .arg(c.name)
+                        .arg(r.number)
+                        .arg(r.text, flowName(flow));
+            }
+        }
+    }
+    return {};
+}
+
 } // namespace
 
 Diagnosis diagnose(const Ruleset &rules, const Query &query)
@@ -1076,6 +1187,40 @@ Diagnosis diagnose(const Ruleset &rules, const Query &query)
     g.replies = evaluate(rules, query, Flow::Replies);
     g.verdict = g.decisive().verdict;
     g.reason = g.decisive().reason;
+    if (g.newConnection.verdict == Verdict::Blocked &&
+        g.newConnection.action.startsWith(QLatin1String("REJECT"))) {
+        const QString with = g.newConnection.action.section(QLatin1Char(' '), 2, 2);
+        Packet answer = packetFor(rules, Flow::RejectAnswer);
+        if (with != QLatin1String("tcp-reset")) {
+            answer.protocol = QStringLiteral("icmp");
+            answer.icmpCode = rejectIcmpCode(with);
+        }
+        g.rejectAnswer = evaluatePacket(rules, query, answer);
+        const bool refused = with == QLatin1String("tcp-reset") || answer.icmpCode == 3;
+        switch (g.rejectAnswer->verdict) {
+        case Verdict::Accepted:
+            g.symptom = refused ? Symptom::Refused : Symptom::IcmpError;
+            break;
+        case Verdict::Blocked:
+            g.symptom = Symptom::Timeout;
+            g.notes << QStringLiteral("The REJECT's answer is itself dropped by %1: the client "
+                                      "sees a timeout, not a refusal.")
+                           .arg(g.rejectAnswer->summary());
+            break;
+        case Verdict::Unknown:
+            g.symptom = Symptom::Unknown;
+            break;
+        }
+    } else if (g.newConnection.verdict == Verdict::Blocked ||
+               (g.newConnection.verdict == Verdict::Accepted &&
+                g.replies.verdict == Verdict::Blocked)) {
+        g.symptom = Symptom::Timeout;
+    } else if (g.newConnection.verdict == Verdict::Accepted &&
+               g.replies.verdict == Verdict::Accepted) {
+        g.symptom = g.established.verdict == Verdict::Accepted  ? Symptom::Connects
+                    : g.established.verdict == Verdict::Blocked ? Symptom::Broken
+                                                                : Symptom::Unknown;
+    }
     for (const ParseProblem &p : rules.problems)
         g.notes << QStringLiteral("line %1 was not understood (%2): %3")
                        .arg(p.line)
@@ -1090,6 +1235,14 @@ Diagnosis diagnose(const Ruleset &rules, const Query &query)
     if (rules.legacyTablesPresent)
         g.notes << QStringLiteral("iptables-legacy tables are present beside the nf_tables ones: "
                                   "both filter every packet, and only one set is shown here.");
+    const QString untracked = untrackedNote(rules, query);
+    if (!untracked.isEmpty()) {
+        g.notes << untracked;
+        if (g.verdict == Verdict::Accepted) {
+            g.verdict = Verdict::Unknown;
+            g.reason = QStringLiteral("Unknown: ") + untracked;
+        }
+    }
     const QString nat = natNote(rules, query);
     if (!nat.isEmpty()) {
         g.notes << nat;

@@ -43,6 +43,9 @@ enum class Flow {
     New,         // the client's first packet (SYN): INPUT, conntrack state NEW
     Established, // the client's later packets: INPUT, ESTABLISHED
     Replies,     // the server's packets back (sport P): OUTPUT, ESTABLISHED
+    // A REJECT's answer (a TCP reset or an ICMP error) going out through OUTPUT, conntrack state
+    // RELATED: when OUTPUT drops it, the client sees a timeout instead of a refusal.
+    RejectAnswer,
 };
 QString flowName(Flow f);
 
@@ -70,10 +73,23 @@ struct Decision {
     bool isPolicy() const { return rule == 0 && !chain.isEmpty(); }
 };
 
+// What the client's connect() ends in.
+enum class Symptom {
+    Connects,
+    Refused,   // TCP reset or ICMP port unreachable: "connection refused"
+    IcmpError, // another ICMP error from a REJECT: "no route to host" and the like
+    Timeout,   // dropped (the SYN, the reply, or the REJECT's own answer)
+    Broken,    // the handshake completes, then the client's further packets are blocked
+    Unknown,
+};
+QString symptomText(Symptom s);
+
 struct Diagnosis {
     Verdict verdict = Verdict::Unknown; // all three flows: accepted only when each is
     QString reason; // the decisive flow's reason, or what overrides it (an unread line)
     Decision newConnection, established, replies;
+    std::optional<Decision> rejectAnswer; // when a REJECT blocks the new connection
+    Symptom symptom = Symptom::Unknown;   // what the client sees
     QStringList notes; // parse problems, legacy tables beside nf_tables, a nat redirect
     const Decision &decisive() const; // the first blocked flow, else the first unknown, else New
     QString text() const;             // a readable report of the three flows

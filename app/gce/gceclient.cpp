@@ -1,5 +1,6 @@
 #include "gce/gceclient.h"
 
+#include "core/networkproxy.h"
 #include "gce/credentials.h"
 
 #include <QElapsedTimer>
@@ -12,7 +13,7 @@
 #include <QUuid>
 #include <memory>
 
-Q_LOGGING_CATEGORY(lcGce, "pier.gce")
+Q_LOGGING_CATEGORY(lcGce, "pier.gce", QtInfoMsg)
 
 namespace pier::gce {
 
@@ -93,6 +94,8 @@ GceClient::GceClient(const GceConfig &config, QObject *parent) : GceClient(confi
 GceClient::GceClient(const GceConfig &config, QNetworkAccessManager *nam, QObject *parent)
     : QObject(parent), m_config(config), m_nam(nam ? nam : new QNetworkAccessManager(this))
 {
+    if (!m_config.socksProxy.isEmpty())
+        applySocksProxy(m_nam, m_config.socksProxy);
 }
 
 GceClient::~GceClient()
@@ -452,6 +455,17 @@ GceReply *GceClient::addHealthCheck(const QString &region, const QString &pool,
          QJsonArray{QJsonObject{{QStringLiteral("healthCheck"), healthCheckUrl}}}}};
     return mutate(
         "POST", QStringLiteral("regions/%1/targetPools/%2/addHealthCheck").arg(region, pool), body);
+}
+
+GceReply *GceClient::removeHealthCheck(const QString &region, const QString &pool,
+                                       const QString &healthCheckUrl)
+{
+    const QJsonObject body{
+        {QStringLiteral("healthChecks"),
+         QJsonArray{QJsonObject{{QStringLiteral("healthCheck"), healthCheckUrl}}}}};
+    return mutate("POST",
+                  QStringLiteral("regions/%1/targetPools/%2/removeHealthCheck").arg(region, pool),
+                  body);
 }
 
 GceReply *GceClient::getHealth(const QString &region, const QString &pool,

@@ -31,6 +31,8 @@ struct GceConfig {
     int retryBaseDelayMs = 500; // doubled per retry, capped at 8 s
     int pollIntervalMs = 1000;  // when polling operations get instead of /wait
     int setTagsAttempts = 5;    // 412 conditionNotMet → re-read and retry, this often
+    // Only for an endpoint inside the private network: GCE's public API is reached directly.
+    QString socksProxy; // "socks5://host:port" or "host:port"; empty: direct
 };
 
 // One logical call. Emits finished() exactly once. For a mutation, finished() comes after its
@@ -122,6 +124,8 @@ public:
                               const QStringList &instanceUrls);
     GceReply *addHealthCheck(const QString &region, const QString &pool,
                              const QString &healthCheckUrl);
+    GceReply *removeHealthCheck(const QString &region, const QString &pool,
+                                const QString &healthCheckUrl);
     GceReply *getHealth(const QString &region, const QString &pool, const QString &instanceUrl);
     GceReply *deleteTargetPool(const QString &region, const QString &name);
 

@@ -1,6 +1,7 @@
 #include "marathon/marathonclient.h"
 
 #include "core/logging.h"
+#include "core/networkproxy.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -572,6 +573,7 @@ MarathonClient::MarathonClient(const MarathonConfig &config, QNetworkAccessManag
     if (!m_nam)
         m_nam = new QNetworkAccessManager(this);
     loadCaFile();
+    applyProxy();
 }
 
 MarathonClient::~MarathonClient()
@@ -596,6 +598,15 @@ void MarathonClient::setConfig(const MarathonConfig &config)
         m_unreachableLeaders.clear();
     }
     loadCaFile();
+    applyProxy();
+}
+
+void MarathonClient::applyProxy()
+{
+    QString problem;
+    if (!applySocksProxy(m_nam, m_config.socksProxy, &problem) && !m_configError.isError())
+        m_configError = ApiError::local(
+            problem, QStringLiteral("Fix the SOCKS5 proxy in the profile, --proxy or PIER_PROXY."));
 }
 
 void MarathonClient::loadCaFile()

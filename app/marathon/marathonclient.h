@@ -33,6 +33,7 @@ struct MarathonConfig {
     QString password;           // Basic (from the keychain or the environment, never argv)
     QString token;              // DC/OS: "Authorization: token=<token>"
     QString caFile;             // extra CA certificates (PEM), added to the system ones
+    QString socksProxy;         // "socks5://host:port" or "host:port"; empty: direct
     int timeoutMs = 15000;      // per attempt
     int maxRetries = 3;         // idempotent calls only
     int retryBaseDelayMs = 300; // doubled per retry, capped at 5 s, or Retry-After
@@ -173,6 +174,7 @@ private:
     void noteLeader(const QUrl &base);
     QList<QUrl> candidates() const;
     void loadCaFile();
+    void applyProxy(); // after loadCaFile(): an invalid proxy fails every call, as a bad CA file
 
     MarathonConfig m_config;
     QNetworkAccessManager *m_nam = nullptr;

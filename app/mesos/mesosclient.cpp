@@ -1,5 +1,7 @@
 #include "mesos/mesosclient.h"
 
+#include "core/networkproxy.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -141,6 +143,8 @@ MesosClient::MesosClient(const MesosConfig &config, QObject *parent)
 MesosClient::MesosClient(const MesosConfig &config, QNetworkAccessManager *nam, QObject *parent)
     : QObject(parent), m_config(config), m_nam(nam ? nam : new QNetworkAccessManager(this))
 {
+    // An invalid proxy leaves it direct; the Marathon call before says what is wrong with it.
+    applySocksProxy(m_nam, m_config.socksProxy);
 }
 
 MesosClient::~MesosClient()

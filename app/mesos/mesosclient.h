@@ -19,6 +19,7 @@ namespace pier::mesos {
 struct MesosConfig {
     QUrl url;              // the master, "http://10.240.0.2:5050"
     int timeoutMs = 10000; // per request
+    QString socksProxy;    // "socks5://host:port" or "host:port"; empty: direct
 };
 
 // One call in flight; emits finished() exactly once (also on error or abort).

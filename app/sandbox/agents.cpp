@@ -127,9 +127,9 @@ QList<Rejection> rejectionFunnel()
             Rejection::DeclinedScarceResources};
 }
 
-Cluster::Cluster() : Cluster(Options()) {}
+AgentPool::AgentPool() : AgentPool(Options()) {}
 
-Cluster::Cluster(const Options &options)
+AgentPool::AgentPool(const Options &options)
     : m_options(options), m_started(QDateTime::currentDateTimeUtc())
 {
     const int count =
@@ -150,14 +150,14 @@ Cluster::Cluster(const Options &options)
     }
 }
 
-std::shared_ptr<Cluster> Cluster::fromHostnames(const QStringList &hostnames)
+std::shared_ptr<AgentPool> AgentPool::fromHostnames(const QStringList &hostnames)
 {
     Options o;
     o.hostnames = hostnames;
-    return std::make_shared<Cluster>(o);
+    return std::make_shared<AgentPool>(o);
 }
 
-Agent *Cluster::agent(const QString &id)
+Agent *AgentPool::agent(const QString &id)
 {
     for (Agent &a : m_agents) {
         if (a.id == id)
@@ -186,7 +186,7 @@ bool fullMatch(const QString &pattern, const QString &value)
 
 } // namespace
 
-Rejection Cluster::check(const TaskRequest &request, int agentIndex) const
+Rejection AgentPool::check(const TaskRequest &request, int agentIndex) const
 {
     const Agent &agent = m_agents.at(agentIndex);
 
@@ -254,7 +254,7 @@ Rejection Cluster::check(const TaskRequest &request, int agentIndex) const
     return Rejection::None;
 }
 
-QList<int> Cluster::choosePorts(const TaskRequest &request, int agentIndex)
+QList<int> AgentPool::choosePorts(const TaskRequest &request, int agentIndex)
 {
     const Agent &agent = m_agents.at(agentIndex);
     QSet<int> taken = agent.usedPorts();
@@ -283,7 +283,7 @@ QList<int> Cluster::choosePorts(const TaskRequest &request, int agentIndex)
     return out;
 }
 
-void Cluster::addTask(int agentIndex, const AgentTask &task)
+void AgentPool::addTask(int agentIndex, const AgentTask &task)
 {
     AgentTask t = task;
     t.agentId = m_agents.at(agentIndex).id;
@@ -293,7 +293,7 @@ void Cluster::addTask(int agentIndex, const AgentTask &task)
     m_agents[agentIndex].tasks.append(t);
 }
 
-void Cluster::setTaskState(const QString &taskId, const QString &state)
+void AgentPool::setTaskState(const QString &taskId, const QString &state)
 {
     for (Agent &a : m_agents) {
         for (AgentTask &t : a.tasks) {
@@ -306,7 +306,7 @@ void Cluster::setTaskState(const QString &taskId, const QString &state)
     }
 }
 
-void Cluster::removeTask(const QString &taskId, const QString &finalState)
+void AgentPool::removeTask(const QString &taskId, const QString &finalState)
 {
     for (Agent &a : m_agents) {
         for (qsizetype i = 0; i < a.tasks.size(); ++i) {
@@ -324,7 +324,7 @@ void Cluster::removeTask(const QString &taskId, const QString &finalState)
     }
 }
 
-void Cluster::registerFramework(const Framework &framework)
+void AgentPool::registerFramework(const Framework &framework)
 {
     for (Framework &f : m_frameworks) {
         if (f.id == framework.id) {

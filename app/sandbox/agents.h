@@ -92,7 +92,7 @@ enum class Rejection {
 QString rejectionName(Rejection r);
 QList<Rejection> rejectionFunnel(); // every reason but None, in check order
 
-class Cluster {
+class AgentPool {
 public:
     struct Options {
         QString name = QStringLiteral("development-5159-d3d");
@@ -106,11 +106,11 @@ public:
         QList<PortRange> ports = {{31000, 32000}};
     };
 
-    Cluster();
-    explicit Cluster(const Options &options);
+    AgentPool();
+    explicit AgentPool(const Options &options);
 
     // Agents named as given; a name that is an IP address is also the agent's address.
-    static std::shared_ptr<Cluster> fromHostnames(const QStringList &hostnames);
+    static std::shared_ptr<AgentPool> fromHostnames(const QStringList &hostnames);
 
     const Options &options() const { return m_options; }
     QString masterHostname() const { return m_options.name; }

@@ -772,10 +772,12 @@ QByteArray Cluster::vpcChain(const ClusterStatus &s)
         if (rule.targetTags.isEmpty()) {
             targets << QString();
         } else {
-            for (const ClusterNode &n : s.nodes) {
-                for (const QString &tag : n.tags) {
+            // By the node's link, not its address: load-balanced traffic keeps the forwarding
+            // rule's address as destination, and GCE's firewall still applies to the instance.
+            for (int i = 0; i < s.nodes.size(); ++i) {
+                for (const QString &tag : s.nodes.at(i).tags) {
                     if (rule.targetTags.contains(tag)) {
-                        targets << n.address;
+                        targets << QStringLiteral("n%1").arg(i);
                         break;
                     }
                 }
@@ -791,7 +793,7 @@ QByteArray Cluster::vpcChain(const ClusterStatus &s)
                     if (src != QLatin1String("0.0.0.0/0"))
                         line += QStringLiteral(" -s ") + src;
                     if (!dst.isEmpty())
-                        line += QStringLiteral(" -d %1/32").arg(dst);
+                        line += QStringLiteral(" -o ") + dst;
                     const QString proto = a.protocol.toLower();
                     if (proto != QLatin1String("all"))
                         line += QStringLiteral(" -p ") + proto;

@@ -824,7 +824,8 @@ void GceServer::Private::poolAction(const HttpRequest &req, const HttpReply &rep
         }
     }
     const QString scope = QStringLiteral("regions/") + region;
-    if (action == QLatin1String("addHealthCheck")) {
+    if (action == QLatin1String("addHealthCheck") || action == QLatin1String("removeHealthCheck")) {
+        const bool add = action == QLatin1String("addHealthCheck");
         QStringList checks;
         for (const QJsonValue &v : in.value(QStringLiteral("healthChecks")).toArray()) {
             const QString hc = toPath(v.toObject().value(QStringLiteral("healthCheck")).toString());
@@ -834,14 +835,21 @@ void GceServer::Private::poolAction(const HttpRequest &req, const HttpReply &rep
             }
             checks << link(hc);
         }
-        commit(req, reply, scope, QStringLiteral("addHealthCheck"), path, [this, path, checks] {
+        commit(req, reply, scope, action, path, [this, path, checks, add] {
             QJsonObject p = resources.value(path);
             QJsonArray a = p.value(QStringLiteral("healthChecks")).toArray();
             for (const QString &c : checks) {
-                if (!a.contains(c))
+                if (add && !a.contains(c))
                     a.append(c);
+                for (qsizetype k = a.size() - 1; !add && k >= 0; --k) {
+                    if (a.at(k).toString() == c)
+                        a.removeAt(k);
+                }
             }
-            p.insert(QStringLiteral("healthChecks"), a);
+            if (a.isEmpty())
+                p.remove(QStringLiteral("healthChecks"));
+            else
+                p.insert(QStringLiteral("healthChecks"), a);
             resources.insert(path, p);
         });
         return;

@@ -55,6 +55,7 @@ public:
                              const QHash<QString, QString> &hostAddresses = {});
 
     const Options &options() const { return m_options; }
+    void setIntervalMs(int ms) { m_options.intervalMs = ms; } // before start()
     void start();      // refreshes now, then every intervalMs
     void refreshNow(); // asks Marathon now (async); refreshed() tells how it went
     void stop();       // no more refreshes; every haproxy stopped

@@ -369,6 +369,11 @@ bool HttpServer::listen(const QHostAddress &address, quint16 port)
     return d->tcp->listen(address, port);
 }
 
+bool HttpServer::listenOnDescriptor(qintptr fd)
+{
+    return d->tcp->setSocketDescriptor(fd);
+}
+
 void HttpServer::close()
 {
     d->tcp->close();

@@ -139,6 +139,9 @@ public:
     ~HttpServer() override;
 
     bool listen(const QHostAddress &address = QHostAddress::LocalHost, quint16 port = 0);
+    // Serves on a socket that already listens (e.g. one made inside another network namespace);
+    // takes ownership of FD.
+    bool listenOnDescriptor(qintptr fd);
     void close();
     bool isListening() const;
     quint16 port() const;

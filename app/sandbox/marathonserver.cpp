@@ -240,7 +240,7 @@ struct MarathonServer::Private {
     QHash<QString, QString> failing; // app id -> message its new tasks fail with
     QList<Deployment> deployments;
     QSet<int> servicePorts;
-    std::shared_ptr<Cluster> cluster;
+    std::shared_ptr<AgentPool> cluster;
     QTimer offerTimer; // while launches wait: Mesos offers again
     int agentCursor = 0;
     qint64 taskSequence = 0;
@@ -2348,7 +2348,7 @@ MarathonServer::MarathonServer(const Options &options, QObject *parent)
     d->options = options;
     d->cluster = options.cluster;
     if (!d->cluster) {
-        d->cluster = Cluster::fromHostnames(options.agents.isEmpty() ? QStringList{u"127.0.0.1"_s}
+        d->cluster = AgentPool::fromHostnames(options.agents.isEmpty() ? QStringList{u"127.0.0.1"_s}
                                                                      : options.agents);
     }
     connect(&d->offerTimer, &QTimer::timeout, this, [this] { d->offerAgain(); });
@@ -2392,9 +2392,17 @@ MarathonServer::~MarathonServer()
     }
 }
 
+bool MarathonServer::listenOnDescriptor(qintptr fd)
+{
+    // The same start as listen() once the socket is there: a port-0 listen() is replaced by it.
+    if (!d->http->listenOnDescriptor(fd))
+        return false;
+    return listen(QHostAddress(), 0);
+}
+
 bool MarathonServer::listen(const QHostAddress &address, quint16 port)
 {
-    if (!d->http->listen(address, port))
+    if (!d->http->isListening() && !d->http->listen(address, port))
         return false;
     if (d->options.eventKeepAliveMs > 0)
         d->keepAlive.start(d->options.eventKeepAliveMs);
@@ -2510,7 +2518,7 @@ HttpServer *MarathonServer::httpServer() const
     return d->http;
 }
 
-std::shared_ptr<Cluster> MarathonServer::cluster() const
+std::shared_ptr<AgentPool> MarathonServer::cluster() const
 {
     return d->cluster;
 }

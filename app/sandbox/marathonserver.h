@@ -9,7 +9,7 @@
 
 namespace pier::sandbox {
 
-class Cluster;
+class AgentPool;
 class HttpServer;
 class TaskRunner;
 
@@ -17,10 +17,10 @@ class TaskRunner;
 // ../shared/specs/marathon describes it: same URLs, defaults filled in, 200/201/404/409/422
 // bodies, deployments that take time and lock the app, tasks that go staging -> running,
 // health results, versions, the /v2/events SSE stream, basic auth when asked.
-// Tasks are placed on the agents of a simulated Cluster (agents.h) only where they fit: cpus,
+// Tasks are placed on the agents of a simulated AgentPool (agents.h) only where they fit: cpus,
 // mem, disk, the host ports they ask for and their constraints. A task that fits nowhere stays
 // in the launch queue (GET /v2/queue says why in processedOffersSummary) and its deployment does
-// not finish, as on a real cluster. Share the Cluster with a MesosServer for the master's view.
+// not finish, as on a real cluster. Share the AgentPool with a MesosServer for the master's view.
 class MarathonServer : public QObject {
     Q_OBJECT
 public:
@@ -42,7 +42,7 @@ public:
         QStringList agents = {QStringLiteral("development-5159-d3d-1"),
                               QStringLiteral("development-5159-d3d-2"),
                               QStringLiteral("development-5159-d3d-3")};
-        std::shared_ptr<Cluster> cluster; // set: place tasks on this (shared) cluster
+        std::shared_ptr<AgentPool> cluster; // set: place tasks on this (shared) cluster
         int offerIntervalMs = 1000;       // waiting launches are retried this often (offers)
         int eventKeepAliveMs = 15000;     // an SSE comment line this often on /v2/events (0: never)
         QString frameworkId;              // empty: a fixed made-up id
@@ -58,6 +58,8 @@ public:
     ~MarathonServer() override;
 
     bool listen(const QHostAddress &address = QHostAddress::LocalHost, quint16 port = 0);
+    // Serves on a socket that already listens (HttpServer::listenOnDescriptor).
+    bool listenOnDescriptor(qintptr fd);
     quint16 port() const;
     QUrl url() const; // http://127.0.0.1:PORT
     QString errorString() const;
@@ -89,7 +91,7 @@ public:
     int eventSubscriberCount() const;
     HttpServer *httpServer() const;
     // The cluster the tasks are placed on (the one from the options, or the server's own).
-    std::shared_ptr<Cluster> cluster() const;
+    std::shared_ptr<AgentPool> cluster() const;
 
 signals:
     void requestServed(const QString &method, const QString &path, int status);

@@ -45,7 +45,7 @@ QJsonObject taskJson(const AgentTask &t)
 
 struct MesosServer::Private {
     MesosServer *q = nullptr;
-    std::shared_ptr<Cluster> cluster;
+    std::shared_ptr<AgentPool> cluster;
     Options options;
     HttpServer *http = nullptr;
 
@@ -89,7 +89,7 @@ struct MesosServer::Private {
         return o;
     }
 
-    QJsonObject frameworkJson(const Cluster::Framework &f) const
+    QJsonObject frameworkJson(const AgentPool::Framework &f) const
     {
         QJsonArray tasks, completed;
         double cpus = 0, mem = 0, disk = 0;
@@ -149,7 +149,7 @@ struct MesosServer::Private {
             slaves.append(agentJson(a));
             active += a.active ? 1 : 0;
         }
-        for (const Cluster::Framework &f : cluster->frameworks())
+        for (const AgentPool::Framework &f : cluster->frameworks())
             frameworks.append(frameworkJson(f));
         const QString self = selfHostPort();
         QJsonObject o{
@@ -216,16 +216,16 @@ struct MesosServer::Private {
     }
 };
 
-MesosServer::MesosServer(std::shared_ptr<Cluster> cluster, QObject *parent)
+MesosServer::MesosServer(std::shared_ptr<AgentPool> cluster, QObject *parent)
     : MesosServer(std::move(cluster), Options(), parent)
 {
 }
 
-MesosServer::MesosServer(std::shared_ptr<Cluster> cluster, const Options &options, QObject *parent)
+MesosServer::MesosServer(std::shared_ptr<AgentPool> cluster, const Options &options, QObject *parent)
     : QObject(parent), d(std::make_unique<Private>())
 {
     d->q = this;
-    d->cluster = cluster ? std::move(cluster) : std::make_shared<Cluster>();
+    d->cluster = cluster ? std::move(cluster) : std::make_shared<AgentPool>();
     d->options = options;
     d->http = new HttpServer(this);
     d->setupRoutes();
@@ -234,6 +234,14 @@ MesosServer::MesosServer(std::shared_ptr<Cluster> cluster, const Options &option
 MesosServer::~MesosServer()
 {
     d->http->close();
+}
+
+bool MesosServer::listenOnDescriptor(qintptr fd)
+{
+    if (!d->http->listenOnDescriptor(fd))
+        return false;
+    qCInfo(lcSandbox) << "Mesos" << d->version() << "master API on" << url();
+    return true;
 }
 
 bool MesosServer::listen(const QHostAddress &address, quint16 port)
@@ -269,7 +277,7 @@ QString MesosServer::version() const
     return d->version();
 }
 
-std::shared_ptr<Cluster> MesosServer::cluster() const
+std::shared_ptr<AgentPool> MesosServer::cluster() const
 {
     return d->cluster;
 }

@@ -8,10 +8,10 @@
 
 namespace pier::sandbox {
 
-class Cluster;
+class AgentPool;
 class HttpServer;
 
-// The Mesos master's HTTP API (v0 JSON endpoints) over the sandbox's simulated Cluster, the same
+// The Mesos master's HTTP API (v0 JSON endpoints) over the sandbox's simulated AgentPool, the same
 // one its MarathonServer places tasks on: /master/state, /master/state.json, /master/health,
 // /master/redirect and /version, in the shapes of the Mesos versions Pier meets.
 class MesosServer : public QObject {
@@ -28,18 +28,20 @@ public:
         QString leaderHostPort; // empty: this server's own address (it is the leader)
     };
 
-    explicit MesosServer(std::shared_ptr<Cluster> cluster, QObject *parent = nullptr);
-    MesosServer(std::shared_ptr<Cluster> cluster, const Options &options,
+    explicit MesosServer(std::shared_ptr<AgentPool> cluster, QObject *parent = nullptr);
+    MesosServer(std::shared_ptr<AgentPool> cluster, const Options &options,
                 QObject *parent = nullptr);
     ~MesosServer() override;
 
     bool listen(const QHostAddress &address = QHostAddress::LocalHost, quint16 port = 0);
+    // Serves on a socket that already listens (HttpServer::listenOnDescriptor).
+    bool listenOnDescriptor(qintptr fd);
     quint16 port() const;
     QUrl url() const; // http://127.0.0.1:PORT
     QString errorString() const;
     QString version() const; // "1.4.3" or "0.21.1"
 
-    std::shared_ptr<Cluster> cluster() const;
+    std::shared_ptr<AgentPool> cluster() const;
     HttpServer *httpServer() const; // for more routes or injected faults
 
 private:

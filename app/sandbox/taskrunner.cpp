@@ -196,9 +196,9 @@ TaskRunner::~TaskRunner()
     stopAll();
 }
 
-std::shared_ptr<Cluster> TaskRunner::placementCluster() const
+std::shared_ptr<AgentPool> TaskRunner::placementCluster() const
 {
-    Cluster::Options o;
+    AgentPool::Options o;
     if (!m_options.clusterName.isEmpty())
         o.name = m_options.clusterName;
     if (!m_options.masterAddress.isEmpty())
@@ -206,7 +206,7 @@ std::shared_ptr<Cluster> TaskRunner::placementCluster() const
     for (const RunnerAgent &a : m_options.agents)
         o.hostnames.append(a.hostname);
     o.count = int(o.hostnames.size());
-    auto cluster = std::make_shared<Cluster>(o);
+    auto cluster = std::make_shared<AgentPool>(o);
     for (qsizetype i = 0; i < cluster->agents().size(); ++i)
         cluster->agents()[i].address = m_options.agents.at(i).address;
     return cluster;

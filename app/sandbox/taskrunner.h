@@ -20,12 +20,12 @@
 
 namespace pier::sandbox {
 
-class Cluster;
+class AgentPool;
 struct ClusterStatus;
 
 // One agent the runner can start tasks on, by the hostname Marathon reports for it.
 struct RunnerAgent {
-    QString hostname;  // as in the agents.h Cluster (and task.host)
+    QString hostname;  // as in the agents.h AgentPool (and task.host)
     QString address;   // internal address, health checks aim at it
     QString netns;     // ip netns name
     QString mntnsFile; // the node's mount namespace (empty: the host's)
@@ -64,9 +64,9 @@ public:
     // A runner for the agents of a `pier sandbox net` cluster, tasks' files under its state dir,
     // health checks from its master's namespace.
     static std::shared_ptr<TaskRunner> forCluster(const ClusterStatus &status);
-    // A new agents.h Cluster (what Marathon places tasks on, and Mesos reports) with exactly
+    // A new agents.h AgentPool (what Marathon places tasks on, and Mesos reports) with exactly
     // the runner's agents: their hostnames and internal addresses.
-    std::shared_ptr<Cluster> placementCluster() const;
+    std::shared_ptr<AgentPool> placementCluster() const;
 
     // pier-task-server next to the running binary (or in ../lib/pier); empty if not found.
     static QString findTaskServer();

@@ -1,5 +1,5 @@
-// TaskRunner::forCluster and HaproxyBridge::forCluster apart: cluster.h's Cluster and agents.h's share a name, so no file
-// includes both.
+// TaskRunner::forCluster and HaproxyBridge::forCluster: the sandbox network's layout (cluster.h)
+// turned into the runner's agents and the bridge's nodes.
 
 #include "sandbox/cluster.h"
 #include "sandbox/haproxybridge.h"

@@ -99,6 +99,7 @@ private slots:
     void json();
     void tutorialRulesAfterRejectNeverMatch();
     void repliesAndEstablished();
+    void symptoms();
     void fixes_data();
     void fixes();
     void fixIsIdempotentAndUndoable_data();
@@ -651,11 +652,50 @@ void TestFirewall::repliesAndEstablished()
     QVERIFY2(g.newConnection.assumptions.join(QLatin1Char('\n')).contains(QLatin1String("docker0")),
              qPrintable(g.text()));
 
+    // Untracked packets (raw NOTRACK) read differently in state matches: said, not ignored.
+    const Ruleset raw = parseIptablesSave(
+        u"*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING -p tcp -m tcp "
+        "--dport 80 -j CT --notrack\nCOMMIT\n"_s +
+        preset(IptablesPreset::Open));
+    g = diagnose(raw, outsideQuery());
+    QCOMPARE(g.verdict, Verdict::Unknown);
+    QVERIFY2(g.reason.contains(QLatin1String("untracked")), qPrintable(g.text()));
+    QCOMPARE(diagnose(raw, outsideQuery(22)).verdict, Verdict::Accepted);
+
     // Ban lists of single addresses are stated as assumptions, not turned into "unknown".
     const Ruleset f2b = parseIptablesSave(fixture(QStringLiteral("fail2ban.rules")));
     const Decision d = evaluate(f2b, outsideQuery(443), Flow::New);
     QCOMPARE(d.assumptions.size(), 2);
     QVERIFY(d.assumptions.first().contains(QLatin1String("203.0.113.7/32")));
+}
+
+void TestFirewall::symptoms()
+{
+    // What the client sees, including a REJECT whose own answer OUTPUT drops.
+    auto symptom = [](const QString &text) {
+        return diagnose(parseIptablesSave(text), outsideQuery()).symptom;
+    };
+    QCOMPARE(symptom(fixture(u"nft-warning.rules"_s)), Symptom::IcmpError);
+    QCOMPARE(symptom(fixture(u"fail2ban.rules"_s)), Symptom::Refused);
+    QCOMPARE(symptom(fixture(u"cos-gce.rules"_s)), Symptom::Timeout);
+    QCOMPARE(symptom(preset(IptablesPreset::Open)), Symptom::Connects);
+    QCOMPARE(symptom(fixture(u"lockdown.rules"_s)), Symptom::Timeout);
+    const QString silenced = u"*filter\n:INPUT ACCEPT [0:0]\n:OUTPUT DROP [0:0]\n"
+                             "-A INPUT -p tcp -j REJECT --reject-with tcp-reset\n"
+                             "-A OUTPUT -p icmp -j ACCEPT\nCOMMIT\n"_s;
+    const Diagnosis g = diagnose(parseIptablesSave(silenced), outsideQuery());
+    QCOMPARE(g.symptom, Symptom::Timeout);
+    QVERIFY(g.rejectAnswer && g.rejectAnswer->verdict == Verdict::Blocked);
+    QVERIFY2(g.notes.join(QLatin1Char('\n')).contains(QLatin1String("not a refusal")),
+             qPrintable(g.text()));
+    // The same with an ICMP answer, which the OUTPUT rule lets out.
+    QString icmp = silenced;
+    icmp.replace(u"tcp-reset"_s, u"icmp-port-unreachable"_s);
+    QCOMPARE(symptom(icmp), Symptom::Refused);
+    // The handshake passes, the client's next packets are rejected.
+    QCOMPARE(symptom(u"*filter\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -m "
+                     "conntrack --ctstate ESTABLISHED -j DROP\nCOMMIT\n"_s),
+             Symptom::Broken);
 }
 
 void TestFirewall::fixes_data()

@@ -43,6 +43,7 @@ private slots:
     void openAllNodesThenUndo();
     void persistWritesRulesFile();
     void unreachableNodeFailsAlone();
+    void onlyToOneAddress();
     void sudoPasswordSaidInWords();
     void commandLine();
     void cleanupTestCase();
@@ -351,6 +352,28 @@ void TestNodeFirewall::unreachableNodeFailsAlone()
     nodes.removeAt(1);
     for (const FirewallOutcome &o : runAll(nodes, r))
         QVERIFY2(o.ok, qPrintable(o.error));
+}
+
+// --only-to: the rule accepts only connections to that address. The sandbox's 1:1 NAT delivers
+// the internet's connections to the node's internal address, so only a rule for that one opens it.
+void TestNodeFirewall::onlyToOneAddress()
+{
+    const ClusterNode &agent = m_status.nodes.at(2);
+    QString error;
+    QVERIFY2(loadPreset(agent, IptablesPreset::Mesosphere, &error), qPrintable(error));
+    FirewallRequest r;
+    r.action = FirewallAction::Open;
+    for (const QString &to : {u"198.18.0.200"_s, agent.address}) {
+        r.action = FirewallAction::Open;
+        r.onlyTo = firewall::Cidr::parseAddress(to);
+        const FirewallOutcome o = runAll({m_nodes.at(2)}, r).first();
+        QVERIFY2(o.ok && o.changed, qPrintable(o.error));
+        QVERIFY2(o.rulesAfter.join(u'\n').contains(u"-d %1/32"_s.arg(to)),
+                 qPrintable(o.rulesAfter.join(u'\n')));
+        QCOMPARE(probeFromInternet(agent) == ProbeResult::Connected, to == agent.address);
+        r.action = FirewallAction::Undo;
+        QVERIFY(runAll({m_nodes.at(2)}, r).first().ok);
+    }
 }
 
 // A node whose sudo wants a password: the job says so (and what to do), and never hangs.
