@@ -9,6 +9,7 @@
 #include "ui/liveview.h"
 #include "ui/mainwindow.h"
 #include "ui/networkpage.h"
+#include "ui/nodesview.h"
 #include "ui/profileswitcher.h"
 
 #include <QApplication>
@@ -133,6 +134,24 @@ int runGui(int argc, char **argv)
         });
     QObject::connect(&profiles, &pier::ui::ProfileSwitcher::clientChanged, &window, followClient);
     followClient(profiles.client());
+
+    // The Nodes page follows the profile too: its nodes, SSH settings and proxy.
+    const auto followProfile = [&window, &profiles] {
+        pier::Profile profile;
+        if (!profiles.currentProfile().isEmpty())
+            pier::ProfileStore().find(profiles.currentProfile(), &profile);
+        auto *nodes = new pier::ui::NodesView(profile);
+        nodes->setAppEditor(window.editor());
+        window.setPageWidget(pier::ui::MainWindow::Page::Nodes, nodes);
+        QUrl mesos;
+        if (!profile.mesosUrl.isEmpty())
+            mesos = pier::diagnosis::mesosUrlFromText(profile.mesosUrl);
+        else if (profiles.client())
+            mesos = pier::diagnosis::defaultMesosUrl(profiles.client()->currentUrl());
+        nodes->discover(mesos);
+    };
+    QObject::connect(&profiles, &pier::ui::ProfileSwitcher::clientChanged, &window, followProfile);
+    followProfile();
 
     // The Network page reads the profile (--profile, else the active one) when it acts.
     window.setPageWidget(
