@@ -2,6 +2,7 @@
 
 #include "cli/connection.h"
 #include "cli/gcecmd.h"
+#include "cli/nodescmd.h"
 #include "cli/profilecmd.h"
 #include "cli/sandboxcmd.h"
 #include "cli/sandboxnet.h"
@@ -42,7 +43,8 @@ const QStringList kCommands = {
     QStringLiteral("launch"),   QStringLiteral("scale"),   QStringLiteral("restart"),
     QStringLiteral("destroy"),  QStringLiteral("sandbox"), QStringLiteral("login"),
     QStringLiteral("why"),      QStringLiteral("watch"),   QStringLiteral("profile"),
-    QStringLiteral("gce"),      QStringLiteral("vpn"),      QStringLiteral("help")};
+    QStringLiteral("gce"),      QStringLiteral("vpn"),      QStringLiteral("help"),
+    QStringLiteral("nodes"),    QStringLiteral("ssh"),     QStringLiteral("firewall")};
 
 QTextStream &out()
 {
@@ -111,6 +113,19 @@ Commands:
                                  what already exists); prints the external address
   gce status [--json]            what exists, what Pier made, the pool's health per node
   gce teardown                   remove everything Pier made on GCE, and nothing else
+  nodes [--json]                 the cluster's nodes: the Mesos master and agents, and the
+                                 profile's hand-added ones, with the address SSH uses
+  ssh NODE -- COMMAND            run COMMAND on NODE over SSH (the profile's user, key, proxy);
+                                 exits with its exit status
+  firewall diagnose [--port P] [--from ADDR] [--node NAME] [--json]
+                                 is a new TCP connection to port P (default 80) from outside
+                                 accepted by each node's iptables, and by which rule
+  firewall open [--port P] [--node NAME] [--only-to ADDR] [--persist] [--json]
+                                 insert the smallest ACCEPT (before the rule that blocks) on each
+                                 node, verified; --only-to: only to that address (the load
+                                 balancer's); --persist: also save where the node restores rules
+  firewall undo [--node NAME] [--json]
+                                 remove every rule Pier added on each node
 
 Options:
   --marathon URL    Marathon's address; else $PIER_MARATHON_URL, else the profile's
@@ -643,6 +658,11 @@ int run(const QStringList &args)
     addGceOptions(parser);
     parser.addOption({QStringLiteral("config"), QStringLiteral("The OpenVPN file (.ovpn)."),
                       QStringLiteral("FILE")});
+    parser.addOption({QStringLiteral("node"), QStringLiteral("Only this node."), QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("from"), QStringLiteral("The client's address."), QStringLiteral("ADDR")});
+    parser.addOption({QStringLiteral("only-to"), QStringLiteral("Accept only to this address."),
+                      QStringLiteral("ADDR")});
+    parser.addOption({QStringLiteral("persist"), QStringLiteral("Save the rules on the node.")});
     if (!parser.parse(args))
         return usageError(parser.errorText());
     if (parser.isSet(version)) {
@@ -688,6 +708,12 @@ int run(const QStringList &args)
         return cmdGce(parser, positional);
     if (command == QLatin1String("vpn"))
         return cmdVpn(parser, positional);
+    if (command == QLatin1String("nodes"))
+        return cmdNodes(parser, positional);
+    if (command == QLatin1String("ssh"))
+        return cmdSsh(parser, positional);
+    if (command == QLatin1String("firewall"))
+        return cmdFirewall(parser, positional);
     return usageError(QStringLiteral("unknown command \"%1\".").arg(command));
 }
 

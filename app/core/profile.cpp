@@ -1,5 +1,7 @@
 #include "core/profile.h"
 
+#include <QJsonArray>
+
 namespace pier {
 
 namespace {
@@ -43,6 +45,8 @@ QJsonObject Profile::toJson() const
     o.insert(QStringLiteral("auth"), authName(auth));
     o.insert(QStringLiteral("sshPort"), sshPort);
     o.insert(QStringLiteral("gceCredentials"), gceCredentialsName(gceCredentials));
+    if (!nodes.isEmpty())
+        o.insert(QStringLiteral("nodes"), QJsonArray::fromStringList(nodes));
     return o;
 }
 
@@ -59,6 +63,10 @@ Profile Profile::fromJson(const QJsonObject &o)
     const int port = o.value(QStringLiteral("sshPort")).toInt(22);
     p.sshPort = port > 0 && port < 65536 ? port : 22;
     p.gceCredentials = gceCredentialsFromName(o.value(QStringLiteral("gceCredentials")).toString());
+    for (const QJsonValue &v : o.value(QStringLiteral("nodes")).toArray()) {
+        if (v.isString() && !v.toString().trimmed().isEmpty())
+            p.nodes << v.toString().trimmed();
+    }
     return p;
 }
 

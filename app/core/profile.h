@@ -30,6 +30,8 @@ struct Profile {
     QString sshKeyFile;
     int sshPort = 22;
     QString sshKnownHosts;
+    // Nodes added by hand, besides those Mesos lists: "name" or "name=address".
+    QStringList nodes;
 
     QString gceProject;
     QString gceRegion;
