@@ -1,0 +1,19 @@
+#pragma once
+
+#include <QStringList>
+
+class QCommandLineParser;
+
+namespace pier::cli {
+
+// `pier deploy FILE [--port P] [--headless] [--script]`: the whole journey (connect, launch, GCE,
+// the nodes' iptables, fetch the page) with a progress line per step on stderr and the public
+// URL on stdout; resumes from its journal when run again. --script prints the equivalent shell
+// commands instead and changes nothing.
+int cmdDeploy(const QCommandLineParser &parser, const QStringList &args);
+
+// `pier undeploy [APP_ID]`: tear down what `pier deploy` made for the profile (the nodes' rules,
+// the GCE resources, the app), and nothing else.
+int cmdUndeploy(const QCommandLineParser &parser, const QStringList &args);
+
+} // namespace pier::cli
