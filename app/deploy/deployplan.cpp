@@ -97,6 +97,9 @@ DeployPlan::DeployPlan(const DeploySetup &setup, QObject *parent)
                 if (state == PlanRunner::StepState::Applying) {
                     PlanJournal::Entry e = m_journal.entry(id);
                     e.applied = true;
+                    // What check() found to do ("tags.pending"): what undo removes if apply
+                    // never gets to say what it made.
+                    e.outputs.insert(m_runner->lastResult(id).outputs);
                     e.updated = QDateTime::currentDateTimeUtc();
                     m_journal.setEntry(id, e);
                     m_journal.save();
