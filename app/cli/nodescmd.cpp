@@ -42,20 +42,24 @@ int fail(const QString &message, int code = 1)
     return code;
 }
 
-// The profile named by --profile, else the active one, else an empty profile (ssh defaults).
+// The profile named by --profile, else the active one, else an empty profile (ssh defaults);
+// its SOCKS5 proxy overridden by --proxy, else PIER_PROXY.
 bool resolveProfile(const QCommandLineParser &parser, Profile *profile, QString *error)
 {
     const ProfileStore store;
     QString name = parser.value(QStringLiteral("profile"));
     if (name.isEmpty())
         name = store.activeName();
-    if (name.isEmpty())
-        return true;
     ApiError e;
-    if (!store.find(name, profile, &e)) {
+    if (!name.isEmpty() && !store.find(name, profile, &e)) {
         *error = e.toText();
         return false;
     }
+    QString proxy = parser.value(QStringLiteral("proxy"));
+    if (proxy.isEmpty())
+        proxy = qEnvironmentVariable("PIER_PROXY");
+    if (!proxy.isEmpty())
+        profile->socksProxy = proxy;
     return true;
 }
 
@@ -90,8 +94,12 @@ Discovered discover(const QCommandLineParser &parser, const Profile &profile)
 {
     const QUrl url = mesosUrl(parser, profile);
     std::unique_ptr<mesos::MesosClient> client;
-    if (url.isValid())
-        client = std::make_unique<mesos::MesosClient>(mesos::MesosConfig{url});
+    if (url.isValid()) {
+        mesos::MesosConfig config;
+        config.url = url;
+        config.socksProxy = profile.socksProxy;
+        client = std::make_unique<mesos::MesosClient>(config);
+    }
     nodes::NodeDiscovery d(client.get(), profile.nodes);
     QEventLoop loop;
     QObject::connect(&d, &nodes::NodeDiscovery::finished, &loop, &QEventLoop::quit);

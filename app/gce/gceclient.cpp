@@ -13,7 +13,7 @@
 #include <QUuid>
 #include <memory>
 
-Q_LOGGING_CATEGORY(lcGce, "pier.gce")
+Q_LOGGING_CATEGORY(lcGce, "pier.gce", QtInfoMsg)
 
 namespace pier::gce {
 

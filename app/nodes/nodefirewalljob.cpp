@@ -13,6 +13,22 @@ namespace {
 // Sudo's secure_path has the sbin dirs, a root login's PATH may not.
 const QString kPath = QStringLiteral("PATH=\"$PATH:/usr/sbin:/sbin\"; export PATH\n");
 
+// Between the two parts of one command's output: what ran first, then `iptables-save`, so a
+// warm session needs one round trip to read and one to change and re-read.
+const QByteArray kMarker = "--- pier: iptables-save ---";
+
+QString thenSave(const QString &first)
+{
+    return first + QStringLiteral("\necho '%1'\niptables-save\n").arg(QLatin1String(kMarker));
+}
+
+// The script's own exit status survives the rules being read after it.
+QString thenSaveKeepingStatus(const QString &script)
+{
+    return QStringLiteral("(\n%1)\npier_rc=$?\necho '%2'\niptables-save\nexit $pier_rc\n")
+        .arg(script, QLatin1String(kMarker));
+}
+
 QString oneLine(const Diagnosis &g)
 {
     return QStringLiteral("%1 — %2").arg(verdictName(g.verdict), g.decisive().summary());
@@ -83,7 +99,7 @@ NodeFirewallJob::~NodeFirewallJob()
 
 int NodeFirewallJob::totalSteps() const
 {
-    return m_request.action == FirewallAction::Diagnose ? 2 : 4;
+    return m_request.action == FirewallAction::Diagnose ? 1 : 2;
 }
 
 void NodeFirewallJob::log(LogEntry::Kind kind, const QString &text)
@@ -111,8 +127,9 @@ void NodeFirewallJob::start()
         fail(QStringLiteral("No SSH session to %1.").arg(m_node.name));
         return;
     }
-    runRoot(Stage::Probe, QStringLiteral("Looking at the node's iptables tools"),
-            QStringLiteral("(look for iptables, ufw and saved rules)"), probeScript());
+    runRoot(Stage::Probe, QStringLiteral("Reading the rules"),
+            QStringLiteral("(look for iptables, ufw and saved rules)"), thenSave(probeScript()));
+    log(LogEntry::Kind::Command, QStringLiteral("iptables-save")); // output arrives later
 }
 
 void NodeFirewallJob::cancel()
@@ -181,46 +198,45 @@ void NodeFirewallJob::stageDone(const ssh::SshCommandResult &r)
                  : QStringLiteral("Cancelled; nothing was changed on the node."));
         return;
     }
+    const int marker = m_out.indexOf(kMarker);
+    const QByteArray first = marker < 0 ? m_out : m_out.left(marker);
+    m_saved = marker < 0 ? QByteArray() : m_out.mid(marker + kMarker.size());
     if (stage == Stage::Apply) {
         afterApply(r);
         return;
     }
-    if (!r.ok()) {
+    // Probe: the tools first (a missing iptables says more than iptables-save failing), unless
+    // the command could not run at all (no connection, sudo wanting a password).
+    if (r.status != ssh::SshCommandResult::Status::Exited || marker < 0) {
         QString why = r.error.isEmpty() ? r.summary() : r.error;
-        if (!m_err.trimmed().isEmpty() && r.status == ssh::SshCommandResult::Status::Exited)
+        if (!m_err.trimmed().isEmpty() && r.error.isEmpty())
             why += QStringLiteral(": ") + QString::fromUtf8(m_err.trimmed()).section(QLatin1Char('\n'), 0, 0);
-        QString text = stage == Stage::Probe
-                           ? QStringLiteral("Could not run commands on %1: %2").arg(m_node.name, why)
-                           : QStringLiteral("Could not read the rules on %1: %2").arg(m_node.name, why);
-        if (stage == Stage::ReadAfter)
-            text += QStringLiteral(" The change was made; Diagnose again to see the rules.");
-        fail(text);
+        fail(QStringLiteral("Could not run commands on %1: %2").arg(m_node.name, why));
         return;
     }
-    if (stage == Stage::Probe)
-        afterProbe();
-    else if (stage == Stage::ReadBefore)
-        afterReadBefore();
-    else if (stage == Stage::ReadAfter)
-        afterReadAfter();
+    m_outcome.facts = parseProbe(QString::fromUtf8(first));
+    if (!m_outcome.facts.problems.isEmpty()) {
+        fail(QStringLiteral("%1: %2").arg(m_node.name, m_outcome.facts.problems.join(QStringLiteral("; "))));
+        return;
+    }
+    if (!r.ok()) {
+        fail(QStringLiteral("Could not read the rules on %1: %2 %3")
+                 .arg(m_node.name, r.summary(), QString::fromUtf8(m_err.trimmed()).section(QLatin1Char('\n'), -1)));
+        return;
+    }
+    afterProbe();
 }
 
 void NodeFirewallJob::afterProbe()
 {
-    m_outcome.facts = parseProbe(QString::fromUtf8(m_out));
     const NodeFacts &f = m_outcome.facts;
-    if (!f.problems.isEmpty()) {
-        fail(QStringLiteral("%1: %2").arg(m_node.name, f.problems.join(QStringLiteral("; "))));
-        return;
-    }
     log(LogEntry::Kind::Info, QStringLiteral("%1; %2").arg(f.iptablesVersion, f.persistence().description()));
-    runRoot(Stage::ReadBefore, QStringLiteral("Reading the rules"), QStringLiteral("iptables-save"),
-            QStringLiteral("iptables-save"));
+    afterReadBefore();
 }
 
 void NodeFirewallJob::afterReadBefore()
 {
-    const Ruleset rules = parseIptablesSave(QString::fromUtf8(m_out));
+    const Ruleset rules = parseIptablesSave(QString::fromUtf8(m_saved));
     if (!rules.filter()) {
         fail(QStringLiteral("%1: iptables-save printed no filter table, so Pier cannot tell what "
                             "the rules do. Run `iptables-save` on the node to see why.")
@@ -257,7 +273,8 @@ void NodeFirewallJob::afterReadBefore()
         if (!p.explanation.isEmpty())
             log(LogEntry::Kind::Info, p.explanation);
         runRoot(Stage::Apply, QStringLiteral("Opening port %1").arg(m_request.port),
-                p.applyScript().trimmed(), p.applyScript());
+                p.applyScript().trimmed() + QStringLiteral("\niptables-save"),
+                thenSaveKeepingStatus(p.applyScript()));
         return;
     }
     case FirewallAction::Undo: {
@@ -285,7 +302,7 @@ void NodeFirewallJob::afterReadBefore()
         s << QStringLiteral("exit $failed");
         const QString script = s.join(QLatin1Char('\n'));
         runRoot(Stage::Apply, QStringLiteral("Removing Pier's %1 rule(s)").arg(m_undoCommands.size()),
-                script, script);
+                script + QStringLiteral("\niptables-save"), thenSaveKeepingStatus(script));
         return;
     }
     }
@@ -309,7 +326,8 @@ void NodeFirewallJob::afterApply(const ssh::SshCommandResult &r)
                          .arg(m_node.name, r.error.isEmpty() ? r.summary() : r.error));
             return;
         }
-        m_outcome.changed = QString::fromUtf8(m_out).contains(QLatin1String("pier: added"));
+        m_outcome.changed = QString::fromUtf8(m_out.left(m_out.indexOf(kMarker)))
+                                .contains(QLatin1String("pier: added"));
     } else {
         if (!r.ok()) {
             fail(QStringLiteral("%1: %2 Diagnose shows what is left.")
@@ -322,13 +340,18 @@ void NodeFirewallJob::afterApply(const ssh::SshCommandResult &r)
         }
         m_outcome.changed = true;
     }
-    runRoot(Stage::ReadAfter, QStringLiteral("Checking the rules again"),
-            QStringLiteral("iptables-save"), QStringLiteral("iptables-save"));
+    afterReadAfter();
 }
 
 void NodeFirewallJob::afterReadAfter()
 {
-    const Ruleset rules = parseIptablesSave(QString::fromUtf8(m_out));
+    const Ruleset rules = parseIptablesSave(QString::fromUtf8(m_saved));
+    if (!rules.filter()) {
+        fail(QStringLiteral("%1: the change was made, but reading the rules again failed; Diagnose "
+                            "shows them.")
+                 .arg(m_node.name));
+        return;
+    }
     m_outcome.rulesAfter = rules.specLines();
     m_outcome.after = diagnose(rules, query());
     m_outcome.verified = true;

@@ -100,7 +100,8 @@ signals:
     void finished(const pier::nodes::FirewallOutcome &outcome);
 
 private:
-    enum class Stage { Idle, Probe, ReadBefore, Apply, ReadAfter, Done };
+    // Two round trips at most: the tools and the rules; the change and the rules again.
+    enum class Stage { Idle, Probe, Apply, Done };
     void log(LogEntry::Kind kind, const QString &text);
     void runRoot(Stage stage, const QString &what, const QString &display, const QString &script);
     void stageDone(const ssh::SshCommandResult &result);
@@ -122,6 +123,7 @@ private:
     int m_done = 0;
     QByteArray m_out, m_err; // of the running command
     QByteArray m_outLine, m_errLine;
+    QByteArray m_saved; // the iptables-save part of the output
     QList<firewall::Command> m_undoCommands;
     bool m_finished = false;
     bool m_cancelled = false;

@@ -11,6 +11,14 @@ NodeSessionPool::NodeSessionPool(const Profile &profile, QObject *parent)
       m_user(profile.sshUser),
       m_port(ssh::sshPortFor(profile))
 {
+    // The profile may write the proxy as a URL ("socks5h://127.0.0.1:1080"); SSH wants host:port.
+    QString &proxy = m_options.socksProxy;
+    for (const char *scheme : {"socks5h://", "socks5://"}) {
+        if (proxy.startsWith(QLatin1String(scheme), Qt::CaseInsensitive))
+            proxy = proxy.mid(int(qstrlen(scheme)));
+    }
+    if (proxy.endsWith(QLatin1Char('/')))
+        proxy.chop(1);
 }
 
 NodeSessionPool::~NodeSessionPool()

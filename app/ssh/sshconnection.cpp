@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-Q_LOGGING_CATEGORY(lcSsh, "pier.ssh")
+Q_LOGGING_CATEGORY(lcSsh, "pier.ssh", QtInfoMsg)
 
 namespace pier::ssh {
 

@@ -17,6 +17,7 @@
 #include "sandbox/socksproxy.h"
 
 #include <QElapsedTimer>
+#include <QScopeGuard>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -43,6 +44,9 @@ private slots:
     void openAllNodesThenUndo();
     void persistWritesRulesFile();
     void unreachableNodeFailsAlone();
+    void onlyToOneAddress();
+    void legacyBackend();
+    void sudoPasswordSaidInWords();
     void commandLine();
     void cleanupTestCase();
 
@@ -350,6 +354,114 @@ void TestNodeFirewall::unreachableNodeFailsAlone()
     nodes.removeAt(1);
     for (const FirewallOutcome &o : runAll(nodes, r))
         QVERIFY2(o.ok, qPrintable(o.error));
+}
+
+// --only-to: the rule accepts only connections to that address. The sandbox's 1:1 NAT delivers
+// the internet's connections to the node's internal address, so only a rule for that one opens it.
+void TestNodeFirewall::onlyToOneAddress()
+{
+    const ClusterNode &agent = m_status.nodes.at(2);
+    QString error;
+    QVERIFY2(loadPreset(agent, IptablesPreset::Mesosphere, &error), qPrintable(error));
+    FirewallRequest r;
+    r.action = FirewallAction::Open;
+    for (const QString &to : {u"198.18.0.200"_s, agent.address}) {
+        r.action = FirewallAction::Open;
+        r.onlyTo = firewall::Cidr::parseAddress(to);
+        const FirewallOutcome o = runAll({m_nodes.at(2)}, r).first();
+        QVERIFY2(o.ok && o.changed, qPrintable(o.error));
+        QVERIFY2(o.rulesAfter.join(u'\n').contains(u"-d %1/32"_s.arg(to)),
+                 qPrintable(o.rulesAfter.join(u'\n')));
+        QCOMPARE(probeFromInternet(agent) == ProbeResult::Connected, to == agent.address);
+        r.action = FirewallAction::Undo;
+        QVERIFY(runAll({m_nodes.at(2)}, r).first().ok);
+    }
+}
+
+// Nodes whose iptables is iptables-legacy (x_tables): the same jobs, the node's own tools.
+void TestNodeFirewall::legacyBackend()
+{
+    if (!backendAvailable(IptablesBackend::Legacy))
+        QSKIP("iptables-legacy is not installed (Debian: package iptables)");
+    Cluster cluster(uniqueId("nl"));
+    ClusterOptions options;
+    options.agents = 1;
+    options.backend = IptablesBackend::Legacy;
+    options.preset = IptablesPreset::Reject;
+    QString error;
+    QCOMPARE(cluster.up(options, &error), Cluster::UpResult::Started);
+    const auto status = cluster.status(&error);
+    QVERIFY2(status, qPrintable(error));
+    auto down = qScopeGuard([&] { cluster.down(&error); });
+    SocksProxy::Options po;
+    po.routes << SocksProxy::Route{QHostAddress::parseSubnet(status->internalRange), status->vpnNetns};
+    SocksProxy proxy(po);
+    QVERIFY(proxy.listen());
+    Profile profile = m_profile;
+    profile.sshKeyFile = status->sshKeyFile;
+    profile.sshKnownHosts = status->knownHostsFile;
+    profile.socksProxy = u"127.0.0.1:%1"_s.arg(proxy.port());
+    NodeSessionPool pool(profile);
+    pool.setOptions([&] {
+        ssh::SshOptions o = pool.options();
+        o.configFiles.clear();
+        o.agentSocket.clear();
+        return o;
+    }());
+    Node agent;
+    agent.name = status->nodes.at(1).name;
+    agent.address = status->nodes.at(1).address;
+    const QString before = QString::fromUtf8(
+        runInNamespace(status->nodes.at(1).netns, u"iptables-legacy-save"_s, {u"-t"_s, u"filter"_s}).out);
+
+    auto run = [&](FirewallAction a) {
+        FirewallRequest r;
+        r.action = a;
+        NodeFirewallJob job(pool.session(agent), agent, r);
+        QSignalSpy done(&job, &NodeFirewallJob::finished);
+        job.start();
+        if (!job.isFinished())
+            done.wait(60000);
+        return job.outcome();
+    };
+    FirewallOutcome o = run(FirewallAction::Open);
+    QVERIFY2(o.ok && o.changed, qPrintable(o.error));
+    QVERIFY2(o.facts.iptablesVersion.contains(u"legacy"_s), qPrintable(o.facts.iptablesVersion));
+    QCOMPARE(o.before.verdict, firewall::Verdict::Blocked);
+    QCOMPARE(o.after.verdict, firewall::Verdict::Accepted);
+    QVERIFY(runInNamespace(status->nodes.at(1).netns, u"iptables-legacy-save"_s, {}).out.contains("pier:"));
+    o = run(FirewallAction::Undo);
+    QVERIFY2(o.ok && o.changed, qPrintable(o.error));
+    QCOMPARE(firewall::normalizedSave(QString::fromUtf8(
+                 runInNamespace(status->nodes.at(1).netns, u"iptables-legacy-save"_s, {u"-t"_s, u"filter"_s}).out)),
+             firewall::normalizedSave(before));
+    pool.closeAll();
+}
+
+// A node whose sudo wants a password: the job says so (and what to do), and never hangs.
+void TestNodeFirewall::sudoPasswordSaidInWords()
+{
+    const ClusterNode &agent = m_status.nodes.at(3);
+    const QString sudoers = u"/etc/sudoers.d/90-cloud-init-users"_s;
+    const QByteArray original =
+        runInNamespace(agent.netns, u"cat"_s, {sudoers}, {}, agent.mntnsFile).out;
+    QVERIFY(original.contains("NOPASSWD"));
+    auto write = [&](const QByteArray &text) {
+        return runInNamespace(agent.netns, u"sh"_s, {u"-c"_s, u"cat > "_s + sudoers}, text,
+                              agent.mntnsFile)
+            .ok();
+    };
+    QVERIFY(write(m_status.sshUser.toUtf8() + " ALL=(ALL) ALL\n"));
+    FirewallRequest r;
+    r.action = FirewallAction::Open;
+    QElapsedTimer t;
+    t.start();
+    const FirewallOutcome o = runAll({m_nodes.at(3)}, r).first();
+    QVERIFY(write(original));
+    QVERIFY(!o.ok);
+    QVERIFY(!o.changed);
+    QVERIFY2(o.error.contains(u"password"_s) && o.error.contains(agent.name), qPrintable(o.error));
+    QVERIFY(t.elapsed() < 30000);
 }
 
 // pier nodes / ssh / firewall as a script runs them, with the profile naming the nodes.

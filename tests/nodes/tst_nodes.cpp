@@ -154,7 +154,7 @@ void TestNodes::discoveryFromMesos_data()
 void TestNodes::discoveryFromMesos()
 {
     QFETCH(bool, legacy);
-    auto cluster = sandbox::Cluster::fromHostnames(
+    auto cluster = sandbox::AgentPool::fromHostnames(
         {u"198.18.0.3"_s, u"agent-two"_s, u"agent;touch /tmp/pier-pwned"_s});
     cluster->agents()[1].address = u"198.18.0.4"_s;
     // An address with shell metacharacters must never become an SSH target.
@@ -164,7 +164,9 @@ void TestNodes::discoveryFromMesos()
     o.leaderHostPort = u"198.18.0.2:5050"_s;
     sandbox::MesosServer server(cluster, o);
     QVERIFY(server.listen());
-    mesos::MesosClient client(mesos::MesosConfig{server.url()});
+    mesos::MesosConfig config;
+    config.url = server.url();
+    mesos::MesosClient client(config);
 
     NodeDiscovery *d = nullptr;
     const QList<Node> nodes = discover(&client, {u"manual=127.0.0.1"_s}, &d);
@@ -189,8 +191,10 @@ void TestNodes::mesosDownKeepsProfileNodes()
     QVERIFY(closed.listen(QHostAddress::LocalHost));
     const quint16 port = closed.serverPort();
     closed.close();
-    mesos::MesosClient client(
-        mesos::MesosConfig{QUrl(u"http://127.0.0.1:%1"_s.arg(port)), 5000});
+    mesos::MesosConfig config;
+    config.url = QUrl(u"http://127.0.0.1:%1"_s.arg(port));
+    config.timeoutMs = 5000;
+    mesos::MesosClient client(config);
     NodeDiscovery *d = nullptr;
     const QList<Node> nodes = discover(&client, {u"a=127.0.0.1"_s}, &d);
     std::unique_ptr<NodeDiscovery> owner(d);
