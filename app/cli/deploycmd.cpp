@@ -12,7 +12,6 @@
 #include <QEventLoop>
 #include <QFile>
 #include <QFileInfo>
-#include <QLoggingCategory>
 #include <QTextStream>
 #include <memory>
 
@@ -53,15 +52,13 @@ QUrl serviceUrl(const QString &text, int defaultPort)
     return url;
 }
 
-// Everything a journey needs from the profile and the command line; `owner` holds the clients.
-struct Journey {
-    std::unique_ptr<QObject> owner = std::make_unique<QObject>();
-    std::unique_ptr<marathon::MarathonClient> marathon;
-    DeploySetup setup;
-};
+} // namespace
 
-bool prepare(const QCommandLineParser &p, const marathon::AppDefinition &app, int port,
-             Journey *j, QString *error)
+DeployJourney::DeployJourney() : owner(std::make_unique<QObject>()) {}
+DeployJourney::~DeployJourney() = default;
+
+bool prepareDeploy(const QCommandLineParser &p, const marathon::AppDefinition &app, int port,
+                   DeployJourney *j, QString *error)
 {
     DeploySetup &s = j->setup;
     const ProfileStore store;
@@ -129,15 +126,7 @@ bool prepare(const QCommandLineParser &p, const marathon::AppDefinition &app, in
     return true;
 }
 
-// The journey prints its own line per step; the clients' request logs would drown them
-// (PIER_VERBOSE=1 keeps them).
-void quietClients()
-{
-    if (qEnvironmentVariableIsEmpty("PIER_VERBOSE"))
-        QLoggingCategory::setFilterRules(QStringLiteral(
-            "pier.gce.debug=false\npier.gce.info=false\npier.ssh.debug=false\n"
-            "pier.ssh.info=false\npier.nodes.debug=false\npier.nodes.info=false"));
-}
+namespace {
 
 // Runs the plan (or its teardown) with one line per step change on stderr.
 bool run(DeployPlan *plan, bool teardown, QString *failedStep, QString *failure)
@@ -224,10 +213,9 @@ int cmdDeploy(const QCommandLineParser &parser, const QStringList &args)
         if (!ok || port < 1 || port > 65535)
             return fail(QStringLiteral("--port needs a port number from 1 to 65535."), 2);
     }
-    quietClients();
-    Journey j;
+    DeployJourney j;
     QString error;
-    if (!prepare(parser, app, port, &j, &error))
+    if (!prepareDeploy(parser, app, port, &j, &error))
         return fail(error);
     DeployPlan plan(j.setup);
     if (!plan.loadJournal(&error))
@@ -300,14 +288,13 @@ int cmdUndeploy(const QCommandLineParser &parser, const QStringList &args)
         }
         journalPath = journals.first();
     }
-    quietClients();
     marathon::AppDefinition app;
     int port = 80;
     QString error;
     if (!DeployPlan::loadMeta(journalPath, &app, &port, &error))
         return fail(error);
-    Journey j;
-    if (!prepare(parser, app, port, &j, &error))
+    DeployJourney j;
+    if (!prepareDeploy(parser, app, port, &j, &error))
         return fail(error);
     j.setup.journalPath = journalPath;
     DeployPlan plan(j.setup);

@@ -1,10 +1,25 @@
 #pragma once
 
+#include "deploy/deployplan.h"
+
 #include <QStringList>
+#include <memory>
 
 class QCommandLineParser;
 
 namespace pier::cli {
+
+// The clients and settings of one journey, from the profile and the command line (--profile,
+// --marathon, --proxy, --mesos, --config, --timeout, --health-check and the GCE options).
+struct DeployJourney {
+    DeployJourney();
+    ~DeployJourney();
+    std::unique_ptr<QObject> owner; // holds the GCE client
+    std::unique_ptr<marathon::MarathonClient> marathon;
+    deploy::DeploySetup setup;
+};
+bool prepareDeploy(const QCommandLineParser &parser, const marathon::AppDefinition &app, int port,
+                   DeployJourney *journey, QString *error);
 
 // `pier deploy FILE [--port P] [--headless] [--script]`: the whole journey (connect, launch, GCE,
 // the nodes' iptables, fetch the page) with a progress line per step on stderr and the public
