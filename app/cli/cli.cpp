@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include "cli/connection.h"
+#include "cli/deploycmd.h"
 #include "cli/gcecmd.h"
 #include "cli/nodescmd.h"
 #include "cli/profilecmd.h"
@@ -44,7 +45,8 @@ const QStringList kCommands = {
     QStringLiteral("destroy"),  QStringLiteral("sandbox"), QStringLiteral("login"),
     QStringLiteral("why"),      QStringLiteral("watch"),   QStringLiteral("profile"),
     QStringLiteral("gce"),      QStringLiteral("vpn"),      QStringLiteral("help"),
-    QStringLiteral("nodes"),    QStringLiteral("ssh"),      QStringLiteral("firewall")};
+    QStringLiteral("nodes"),    QStringLiteral("ssh"),     QStringLiteral("firewall"),
+    QStringLiteral("deploy"),   QStringLiteral("undeploy")};
 
 QTextStream &out()
 {
@@ -126,6 +128,14 @@ Commands:
                                  balancer's); --persist: also save where the node restores rules
   firewall undo [--node NAME] [--json]
                                  remove every rule Pier added on each node
+  deploy FILE [--port P] [--headless] [--script]
+                                 the whole journey: connect, launch the app and wait until it runs,
+                                 the GCE steps, open the port in every node's iptables, fetch the
+                                 page from the external address; a line per step on stderr, the
+                                 public URL on stdout; run again, it resumes and creates nothing
+                                 twice; --script prints the equivalent shell commands instead
+  undeploy [APP_ID]              remove what deploy made (the nodes' rules, the GCE resources, the
+                                 app) in reverse order, and nothing else
 
 Options:
   --marathon URL    Marathon's address; else $PIER_MARATHON_URL, else the profile's
@@ -663,6 +673,8 @@ int run(const QStringList &args)
     parser.addOption({QStringLiteral("only-to"), QStringLiteral("Accept only to this address."),
                       QStringLiteral("ADDR")});
     parser.addOption({QStringLiteral("persist"), QStringLiteral("Save the rules on the node.")});
+    parser.addOption({QStringLiteral("headless"), QStringLiteral("Deploy without the window.")});
+    parser.addOption({QStringLiteral("script"), QStringLiteral("Print the deploy as a script.")});
     if (!parser.parse(args))
         return usageError(parser.errorText());
     if (parser.isSet(version)) {
@@ -714,6 +726,10 @@ int run(const QStringList &args)
         return cmdSsh(parser, positional);
     if (command == QLatin1String("firewall"))
         return cmdFirewall(parser, positional);
+    if (command == QLatin1String("deploy"))
+        return cmdDeploy(parser, positional);
+    if (command == QLatin1String("undeploy"))
+        return cmdUndeploy(parser, positional);
     return usageError(QStringLiteral("unknown command \"%1\".").arg(command));
 }
 

@@ -608,7 +608,10 @@ void PoolInstancesStep::check(const QVariantMap &, StepCallback done)
         if (out.isEmpty())
             return done(StepResult::done(tr("Every node is in the pool %1.").arg(t().poolName),
                                          {{QStringLiteral("instances.names"), m_ctx->nodeNames()}}));
-        done(StepResult::needed(tr("Not in the pool yet: %1.").arg(names.join(QStringLiteral(", ")))));
+        StepResult r = StepResult::needed(
+            tr("Not in the pool yet: %1.").arg(names.join(QStringLiteral(", "))));
+        r.outputs.insert(QStringLiteral("instances.pending"), names); // as tags.pending
+        done(r);
     });
 }
 
@@ -656,7 +659,9 @@ void PoolInstancesStep::verify(const QVariantMap &, StepCallback done)
 
 void PoolInstancesStep::undo(const QVariantMap &inputs, StepCallback done)
 {
-    const QStringList added = toStringList(inputs.value(QStringLiteral("instances.added")));
+    const QStringList added = toStringList(inputs.value(
+        inputs.contains(QStringLiteral("instances.added")) ? QStringLiteral("instances.added")
+                                                           : QStringLiteral("instances.pending")));
     if (added.isEmpty())
         return done(StepResult::done(tr("Pier added no node to the pool.")));
     QStringList urls;
@@ -844,8 +849,12 @@ void TagNodesStep::check(const QVariantMap &, StepCallback done)
         }
         if (untagged.isEmpty())
             return done(StepResult::done(tr("Every node has the tag %1.").arg(t().tag)));
-        done(StepResult::needed(tr("Not tagged %1 yet: %2.")
-                                    .arg(t().tag, untagged.join(QStringLiteral(", ")))));
+        // "pending": what apply is about to tag, kept by a journal before apply runs, so a run
+        // killed mid-apply can still be undone (tags.added is only known afterwards).
+        StepResult r = StepResult::needed(
+            tr("Not tagged %1 yet: %2.").arg(t().tag, untagged.join(QStringLiteral(", "))));
+        r.outputs.insert(QStringLiteral("tags.pending"), untagged);
+        done(r);
     });
 }
 
@@ -901,7 +910,12 @@ void TagNodesStep::verify(const QVariantMap &inputs, StepCallback done)
 
 void TagNodesStep::undo(const QVariantMap &inputs, StepCallback done)
 {
-    const QStringList added = inputs.value(QStringLiteral("tags.added")).toStringList();
+    // Without tags.added, apply was interrupted: the nodes it was about to tag were untagged
+    // before Pier came, so removing the tag from them gives back what was there.
+    const QStringList added = inputs.value(inputs.contains(QStringLiteral("tags.added"))
+                                               ? QStringLiteral("tags.added")
+                                               : QStringLiteral("tags.pending"))
+                                  .toStringList();
     QList<GceReply *> replies;
     for (const QString &n : added)
         replies << m_ctx->client()->removeTags(t().zone, n, {t().tag});

@@ -1,5 +1,7 @@
 #include "vpn/reachability.h"
 
+#include "core/networkproxy.h"
+
 #include "vpn/vpnlog.h"
 
 #include <QDir>
@@ -198,9 +200,11 @@ void ReachabilityCheck::probe(int index)
     auto *socket = new QTcpSocket(this);
     m_sockets[index] = socket;
     if (!m_options.socksProxy.isEmpty()) {
-        const QString host = m_options.socksProxy.section(QLatin1Char(':'), 0, -2);
-        const int port = m_options.socksProxy.section(QLatin1Char(':'), -1).toInt();
-        socket->setProxy(QNetworkProxy(QNetworkProxy::Socks5Proxy, host, quint16(port)));
+        // "socks5://host:port" as the sandbox's profile writes it, or "host:port".
+        QNetworkProxy proxy;
+        if (!parseSocksProxy(m_options.socksProxy, &proxy))
+            proxy = QNetworkProxy(QNetworkProxy::Socks5Proxy, QStringLiteral("invalid"), 1);
+        socket->setProxy(proxy);
     } else {
         socket->setProxy(QNetworkProxy::NoProxy);
     }
