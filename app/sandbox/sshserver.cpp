@@ -203,7 +203,8 @@ void serveConnection(int fd, const Prepared &p)
                 const std::string command = cmd ? cmd : "";
                 ssh_message_channel_request_reply_success(m);
                 ssh_message_free(m);
-                logLine("running %s%s", command.empty() ? "a shell" : "", command);
+                // Not the command itself: it may hold secrets.
+                logLine("running %s for %s", command.empty() ? "a shell" : "a command", p.user);
                 const int status = runCommand(session, channel, p, command);
                 ssh_channel_request_send_exit_status(channel, status);
                 ssh_channel_send_eof(channel);
@@ -324,7 +325,9 @@ qint64 startSshServer(const QString &netnsPath, const QString &mntnsFile, const 
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
     if (pid == 0) {
-        ::close(ready[0]);
+        // Nothing of the parent's stays open here (its locks and listening sockets among them).
+        ::close_range(3, unsigned(ready[1]) - 1, 0);
+        ::close_range(unsigned(ready[1]) + 1, ~0U, 0);
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (::getppid() != parent)
             ::_exit(1);
@@ -337,21 +340,30 @@ qint64 startSshServer(const QString &netnsPath, const QString &mntnsFile, const 
         if (devnull >= 0)
             ::dup2(devnull, 0);
         std::string why;
-        auto enter = [&](const QByteArray &path, int type) {
-            if (path.isEmpty())
-                return true;
-            const int fd = ::open(path.constData(), O_RDONLY | O_CLOEXEC);
-            if (fd < 0 || ::setns(fd, type) != 0) {
-                why = "cannot enter " + path.toStdString() + ": " + std::strerror(errno);
-                return false;
+        // Every namespace file is opened first: inside the node's mount namespace they are not
+        // all visible any more.
+        const std::pair<QByteArray, int> spaces[] = {
+            {mnt, CLONE_NEWNS}, {mnt.isEmpty() ? QByteArray() : uts, CLONE_NEWUTS},
+            {net, CLONE_NEWNET}};
+        int fds[3] = {-1, -1, -1};
+        bool entered = true;
+        for (int i = 0; i < 3 && entered; ++i) {
+            if (!spaces[i].first.isEmpty() &&
+                (fds[i] = ::open(spaces[i].first.constData(), O_RDONLY | O_CLOEXEC)) < 0) {
+                why = "cannot open " + spaces[i].first.toStdString() + ": " + std::strerror(errno);
+                entered = false;
             }
-            ::close(fd);
-            return true;
-        };
+        }
+        for (int i = 0; i < 3 && entered; ++i) {
+            if (fds[i] >= 0 && ::setns(fds[i], spaces[i].second) != 0) {
+                why = "cannot enter " + spaces[i].first.toStdString() + ": " +
+                      std::strerror(errno);
+                entered = false;
+            }
+        }
         QString err;
         int listenFd = -1;
-        if (enter(mnt, CLONE_NEWNS) && (mnt.isEmpty() || enter(uts, CLONE_NEWUTS)) &&
-            enter(net, CLONE_NEWNET)) {
+        if (entered) {
             listenFd = listenSshSocket(QStringLiteral("0.0.0.0"), 22, nullptr, &err);
             if (listenFd < 0)
                 why = err.toStdString();
