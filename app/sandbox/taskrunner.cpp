@@ -185,6 +185,20 @@ TaskRunner::TaskRunner(const Options &options, QObject *parent)
     m_mailbox->runner = this;
     if (m_options.taskServer.isEmpty())
         m_options.taskServer = findTaskServer();
+    // Tasks start in the agent's mount namespace, where /home, /tmp and /run are the node's own:
+    // a pier built in a home directory or under /tmp would not be found there. The state dir is
+    // visible in every node, so the task server runs from a copy in it.
+    if (!m_options.taskServer.isEmpty() && !m_options.stateDir.isEmpty()) {
+        const QString dir = m_options.stateDir + u"/bin"_s;
+        const QString copy = dir + u"/pier-task-server"_s;
+        QDir().mkpath(dir);
+        QFile::remove(copy);
+        if (QFile::copy(m_options.taskServer, copy) &&
+            QFile::setPermissions(copy, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner |
+                                            QFile::ReadGroup | QFile::ExeGroup |
+                                            QFile::ReadOther | QFile::ExeOther))
+            m_options.taskServer = copy;
+    }
 }
 
 TaskRunner::~TaskRunner()
