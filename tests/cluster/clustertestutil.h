@@ -23,6 +23,30 @@ inline QString uniqueId(const char *prefix)
     return QLatin1String(prefix) + QString::number(::getpid());
 }
 
+// A program run to its end (no shell), as a user would run curl or ssh.
+struct Run {
+    int exitCode = -1; // -1: crashed or timed out
+    QByteArray out;
+    QByteArray err;
+};
+
+inline Run run(const QString &program, const QStringList &args, int timeoutMs = 30000)
+{
+    QProcess p;
+    p.start(program, args);
+    Run r;
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+        r.err = "timed out";
+        return r;
+    }
+    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    return r;
+}
+
 struct SshResult {
     int exitCode = -1;
     QString out;
