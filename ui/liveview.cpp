@@ -3,10 +3,10 @@
 #include "diagnosis/diagnosisjob.h"
 #include "marathon/livemodel.h"
 #include "marathon/marathonclient.h"
+#include "mesos/mesosclient.h"
 #include "ui/accents.h"
 #include "ui/liveappsmodel.h"
 #include "ui/livechart.h"
-#include "mesos/mesosclient.h"
 #include "ui/messagebox.h"
 
 #include <QComboBox>
@@ -900,8 +900,8 @@ void LiveView::diagnose()
         return;
     if (!m_mesos) {
         mesos::MesosConfig config;
-        config.url = m_mesosUrl.isValid() ? m_mesosUrl
-                                          : diagnosis::defaultMesosUrl(m_client->currentUrl());
+        config.url =
+            m_mesosUrl.isValid() ? m_mesosUrl : diagnosis::defaultMesosUrl(m_client->currentUrl());
         config.timeoutMs = 5000;
         config.socksProxy = m_client->config().socksProxy; // the same way into the network
         m_mesos = std::make_unique<mesos::MesosClient>(config);

@@ -44,7 +44,7 @@ const QStringList kCommands = {
     QStringLiteral("launch"),   QStringLiteral("scale"),   QStringLiteral("restart"),
     QStringLiteral("destroy"),  QStringLiteral("sandbox"), QStringLiteral("login"),
     QStringLiteral("why"),      QStringLiteral("watch"),   QStringLiteral("profile"),
-    QStringLiteral("gce"),      QStringLiteral("vpn"),      QStringLiteral("help"),
+    QStringLiteral("gce"),      QStringLiteral("vpn"),     QStringLiteral("help"),
     QStringLiteral("nodes"),    QStringLiteral("ssh"),     QStringLiteral("firewall"),
     QStringLiteral("deploy"),   QStringLiteral("undeploy")};
 
@@ -668,8 +668,10 @@ int run(const QStringList &args)
     addGceOptions(parser);
     parser.addOption({QStringLiteral("config"), QStringLiteral("The OpenVPN file (.ovpn)."),
                       QStringLiteral("FILE")});
-    parser.addOption({QStringLiteral("node"), QStringLiteral("Only this node."), QStringLiteral("NAME")});
-    parser.addOption({QStringLiteral("from"), QStringLiteral("The client's address."), QStringLiteral("ADDR")});
+    parser.addOption(
+        {QStringLiteral("node"), QStringLiteral("Only this node."), QStringLiteral("NAME")});
+    parser.addOption(
+        {QStringLiteral("from"), QStringLiteral("The client's address."), QStringLiteral("ADDR")});
     parser.addOption({QStringLiteral("only-to"), QStringLiteral("Accept only to this address."),
                       QStringLiteral("ADDR")});
     parser.addOption({QStringLiteral("persist"), QStringLiteral("Save the rules on the node.")});

@@ -89,14 +89,21 @@ bool prepareDeploy(const QCommandLineParser &p, const marathon::AppDefinition &a
     GceOverrides o;
     for (const char *name : {"project", "region", "zone", "endpoint", "key-file", "network"}) {
         const QString v = p.value(QLatin1String(name)).trimmed();
-        if (qstrcmp(name, "project") == 0) o.project = v;
-        else if (qstrcmp(name, "region") == 0) o.region = v;
-        else if (qstrcmp(name, "zone") == 0) o.zone = v;
-        else if (qstrcmp(name, "endpoint") == 0) o.endpoint = v;
-        else if (qstrcmp(name, "key-file") == 0) o.keyFile = v;
-        else o.network = v;
+        if (qstrcmp(name, "project") == 0)
+            o.project = v;
+        else if (qstrcmp(name, "region") == 0)
+            o.region = v;
+        else if (qstrcmp(name, "zone") == 0)
+            o.zone = v;
+        else if (qstrcmp(name, "endpoint") == 0)
+            o.endpoint = v;
+        else if (qstrcmp(name, "key-file") == 0)
+            o.keyFile = v;
+        else
+            o.network = v;
     }
-    for (const QString &n : p.value(QStringLiteral("instances")).split(QLatin1Char(','), Qt::SkipEmptyParts))
+    for (const QString &n :
+         p.value(QStringLiteral("instances")).split(QLatin1Char(','), Qt::SkipEmptyParts))
         o.instances << n.trimmed();
     GceSetup gce;
     if (!gceSetup(s.profile, o, j->owner.get(), &gce, &e)) {
@@ -234,8 +241,8 @@ int cmdDeploy(const QCommandLineParser &parser, const QStringList &args)
     if (!run(&plan, false, &failedStep, &failure)) {
         derr() << "pier: deploy failed at \"" << failedStep << "\": " << failure << "\n"
                << "Run `pier deploy " << args.first()
-               << "` again to continue where it stopped, or `pier undeploy "
-               << app.absoluteId() << "` to remove what Pier made.\n";
+               << "` again to continue where it stopped, or `pier undeploy " << app.absoluteId()
+               << "` to remove what Pier made.\n";
         derr().flush();
         return 1;
     }

@@ -156,8 +156,9 @@ bool readPort(const QCommandLineParser &p, const GceSession &s, int *port, bool 
 {
     const QString text = option(p, "port");
     if (text.isEmpty()) {
-        const int saved =
-            s.journal.entry(QStringLiteral("rule")).outputs.value(QStringLiteral("rule.port")).toInt();
+        const int saved = s.journal.entry(QStringLiteral("rule"))
+                              .outputs.value(QStringLiteral("rule.port"))
+                              .toInt();
         *port = saved > 0 ? saved : 80;
         return !required;
     }
@@ -204,8 +205,7 @@ QString describeCheck(const StepResult &r, bool createdByPier)
 {
     switch (r.status) {
     case StepResult::Status::Done:
-        return createdByPier ? QStringLiteral("present (made by Pier)")
-                             : QStringLiteral("present");
+        return createdByPier ? QStringLiteral("present (made by Pier)") : QStringLiteral("present");
     case StepResult::Status::Needed:
         return QStringLiteral("to do");
     case StepResult::Status::Blocked:
@@ -234,8 +234,8 @@ int cmdPlan(const QCommandLineParser &p, GceSession *s)
     for (Step *st : steps) {
         const StepResult r = results.value(st->id());
         const bool mine = s->journal.entry(st->id()).applied;
-        conflicts += r.status == StepResult::Status::Blocked ||
-                     r.status == StepResult::Status::Failed;
+        conflicts +=
+            r.status == StepResult::Status::Blocked || r.status == StepResult::Status::Failed;
         out() << ++n << ". " << st->title() << " — " << describeCheck(r, mine) << "\n";
         if (!r.message.isEmpty())
             out() << "   " << r.message << "\n";
@@ -259,8 +259,7 @@ int runPlan(GceSession *s, PlanRunner *runner, bool undo)
                              return;
                          Step *st = runner->step(id);
                          err() << QStringLiteral("[%1s] ").arg(clock.elapsed() / 1000.0, 5, 'f', 1)
-                               << (st ? st->title() : id) << ": "
-                               << PlanRunner::stateName(state);
+                               << (st ? st->title() : id) << ": " << PlanRunner::stateName(state);
                          if (!message.isEmpty())
                              err() << " — " << message;
                          err() << "\n";
@@ -309,7 +308,8 @@ int cmdApply(const QCommandLineParser &p, GceSession *s)
     }
     const QString ip = runner->outputs().value(QStringLiteral("rule.ip")).toString();
     out() << QStringLiteral("http://%1%2/\n")
-                 .arg(ip, s->target.port == 80 ? QString() : QStringLiteral(":%1").arg(s->target.port));
+                 .arg(ip,
+                      s->target.port == 80 ? QString() : QStringLiteral(":%1").arg(s->target.port));
     out().flush();
     return 0;
 }
@@ -350,10 +350,9 @@ int cmdStatus(const QCommandLineParser &p, GceSession *s)
             QString state = h->error() ? QStringLiteral("UNKNOWN") : QString();
             for (const GceHealthStatus &hs : h->health())
                 state = hs.healthState;
-            health.append(QJsonObject{{QStringLiteral("instance"), lastSegment(inst)},
-                                      {QStringLiteral("state"), state.isEmpty()
-                                                                    ? QStringLiteral("NO RULE")
-                                                                    : state}});
+            health.append(QJsonObject{
+                {QStringLiteral("instance"), lastSegment(inst)},
+                {QStringLiteral("state"), state.isEmpty() ? QStringLiteral("NO RULE") : state}});
             h->deleteLater();
         }
         pool->deleteLater();
@@ -363,13 +362,13 @@ int cmdStatus(const QCommandLineParser &p, GceSession *s)
         QJsonArray stepsJson;
         for (Step *st : steps) {
             const StepResult r = results.value(st->id());
-            stepsJson.append(QJsonObject{
-                {QStringLiteral("id"), st->id()},
-                {QStringLiteral("title"), st->title()},
-                {QStringLiteral("state"), StepResult::statusName(r.status)},
-                {QStringLiteral("message"), r.message},
-                {QStringLiteral("created_by_pier"), s->journal.entry(st->id()).applied},
-                {QStringLiteral("command"), st->equivalentCommand()}});
+            stepsJson.append(
+                QJsonObject{{QStringLiteral("id"), st->id()},
+                            {QStringLiteral("title"), st->title()},
+                            {QStringLiteral("state"), StepResult::statusName(r.status)},
+                            {QStringLiteral("message"), r.message},
+                            {QStringLiteral("created_by_pier"), s->journal.entry(st->id()).applied},
+                            {QStringLiteral("command"), st->equivalentCommand()}});
         }
         const QJsonObject o{
             {QStringLiteral("project"), s->target.project},
@@ -378,8 +377,9 @@ int cmdStatus(const QCommandLineParser &p, GceSession *s)
             {QStringLiteral("port"), s->target.port},
             {QStringLiteral("address"), ip.isEmpty() ? QJsonValue() : QJsonValue(ip)},
             {QStringLiteral("url"),
-             ip.isEmpty() ? QJsonValue()
-                          : QJsonValue(QStringLiteral("http://%1:%2/").arg(ip).arg(s->target.port))},
+             ip.isEmpty()
+                 ? QJsonValue()
+                 : QJsonValue(QStringLiteral("http://%1:%2/").arg(ip).arg(s->target.port))},
             {QStringLiteral("steps"), stepsJson},
             {QStringLiteral("health"), health}};
         out() << QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Indented));
@@ -399,8 +399,10 @@ int cmdStatus(const QCommandLineParser &p, GceSession *s)
     for (const QJsonValue &v : std::as_const(health))
         out() << "  node " << v[QStringLiteral("instance")].toString() << ": "
               << v[QStringLiteral("state")].toString() << "\n";
-    out() << (ip.isEmpty() ? QStringLiteral("No forwarding rule: the app has no external address.\n")
-                           : QStringLiteral("External address: http://%1:%2/\n").arg(ip).arg(s->target.port));
+    out()
+        << (ip.isEmpty()
+                ? QStringLiteral("No forwarding rule: the app has no external address.\n")
+                : QStringLiteral("External address: http://%1:%2/\n").arg(ip).arg(s->target.port));
     out().flush();
     return 0;
 }
@@ -501,15 +503,15 @@ bool gceSetup(const Profile &profile, const GceOverrides &o, QObject *parent, Gc
 
 void addGceOptions(QCommandLineParser &parser)
 {
-    parser.addOption({QStringLiteral("project"), QStringLiteral("GCE project."),
-                      QStringLiteral("ID")});
-    parser.addOption({QStringLiteral("region"), QStringLiteral("GCE region."),
-                      QStringLiteral("REGION")});
+    parser.addOption(
+        {QStringLiteral("project"), QStringLiteral("GCE project."), QStringLiteral("ID")});
+    parser.addOption(
+        {QStringLiteral("region"), QStringLiteral("GCE region."), QStringLiteral("REGION")});
     parser.addOption({QStringLiteral("zone"), QStringLiteral("GCE zone."), QStringLiteral("ZONE")});
     parser.addOption({QStringLiteral("endpoint"), QStringLiteral("Compute Engine API endpoint."),
                       QStringLiteral("URL")});
-    parser.addOption({QStringLiteral("key-file"),
-                      QStringLiteral("Service-account JSON key file."), QStringLiteral("FILE")});
+    parser.addOption({QStringLiteral("key-file"), QStringLiteral("Service-account JSON key file."),
+                      QStringLiteral("FILE")});
     parser.addOption(
         {QStringLiteral("health-check"), QStringLiteral("Add an HTTP health check to the pool.")});
     parser.addOption({QStringLiteral("instances"),

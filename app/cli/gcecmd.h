@@ -27,8 +27,8 @@ struct GceSetup {
 
 // Project, region, zone, endpoint and credentials from the overrides, else the profile
 // (credentials: PIER_GCE_TOKEN, a key file, the keychain's key, gcloud, application-default).
-bool gceSetup(const Profile &profile, const GceOverrides &overrides, QObject *parent,
-              GceSetup *out, ApiError *error);
+bool gceSetup(const Profile &profile, const GceOverrides &overrides, QObject *parent, GceSetup *out,
+              ApiError *error);
 
 // The options `pier gce ...` takes (--project, --region, --zone, --endpoint, --key-file,
 // --health-check, --instances, --network), added to the command line's parser.

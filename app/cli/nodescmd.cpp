@@ -145,41 +145,47 @@ QString readLine(bool echo)
 // Questions from a session, asked on the terminal; without one, the answer is no (and says why).
 void hookQuestions(nodes::NodeSessionPool *pool)
 {
-    QObject::connect(pool, &nodes::NodeSessionPool::sessionCreated, pool,
-                     [pool](const Node &node, ssh::SshSession *s) {
-        QObject::connect(s, &ssh::SshSession::hostKeyUnknown, s, [node, s](const ssh::SshHostKey &k) {
-            nerr() << "The host key of " << node.name << " (" << k.host << ") is not known.\n"
-                   << "  " << k.type << " " << k.fingerprint << "\n";
-            if (!isTerminal()) {
-                nerr() << "pier: not accepted: no terminal to ask on. Check the fingerprint with "
-                          "the node's administrator, then run the command from a terminal, or add "
-                          "the key to "
-                       << k.knownHostsFile << ".\n";
-                nerr().flush();
-                s->rejectHostKey();
-                return;
-            }
-            nerr() << "Accept it and add it to " << k.knownHostsFile << "? [y/N] ";
-            nerr().flush();
-            const QString answer = readLine(true).trimmed().toLower();
-            if (answer == QLatin1String("y") || answer == QLatin1String("yes"))
-                s->acceptHostKey();
-            else
-                s->rejectHostKey();
+    QObject::connect(
+        pool, &nodes::NodeSessionPool::sessionCreated, pool,
+        [pool](const Node &node, ssh::SshSession *s) {
+            QObject::connect(
+                s, &ssh::SshSession::hostKeyUnknown, s, [node, s](const ssh::SshHostKey &k) {
+                    nerr() << "The host key of " << node.name << " (" << k.host
+                           << ") is not known.\n"
+                           << "  " << k.type << " " << k.fingerprint << "\n";
+                    if (!isTerminal()) {
+                        nerr() << "pier: not accepted: no terminal to ask on. Check the "
+                                  "fingerprint with "
+                                  "the node's administrator, then run the command from a terminal, "
+                                  "or add "
+                                  "the key to "
+                               << k.knownHostsFile << ".\n";
+                        nerr().flush();
+                        s->rejectHostKey();
+                        return;
+                    }
+                    nerr() << "Accept it and add it to " << k.knownHostsFile << "? [y/N] ";
+                    nerr().flush();
+                    const QString answer = readLine(true).trimmed().toLower();
+                    if (answer == QLatin1String("y") || answer == QLatin1String("yes"))
+                        s->acceptHostKey();
+                    else
+                        s->rejectHostKey();
+                });
+            QObject::connect(s, &ssh::SshSession::passphraseNeeded, s,
+                             [pool, s](const QString &keyFile, bool wrong) {
+                                 if (!isTerminal()) {
+                                     s->refusePassphrase();
+                                     return;
+                                 }
+                                 nerr() << (wrong ? "Wrong passphrase. " : "") << "Passphrase for "
+                                        << keyFile << ": ";
+                                 nerr().flush();
+                                 const QString p = readLine(false);
+                                 pool->setPassphrase(p); // asked once for every node
+                                 s->providePassphrase(p);
+                             });
         });
-        QObject::connect(s, &ssh::SshSession::passphraseNeeded, s,
-                         [pool, s](const QString &keyFile, bool wrong) {
-            if (!isTerminal()) {
-                s->refusePassphrase();
-                return;
-            }
-            nerr() << (wrong ? "Wrong passphrase. " : "") << "Passphrase for " << keyFile << ": ";
-            nerr().flush();
-            const QString p = readLine(false);
-            pool->setPassphrase(p); // asked once for every node
-            s->providePassphrase(p);
-        });
-    });
 }
 
 } // namespace
@@ -234,10 +240,11 @@ int cmdSsh(const QCommandLineParser &parser, const QStringList &args)
         QStringList names;
         for (const Node &n : d.nodes)
             names << n.name;
-        return fail(QStringLiteral("no node \"%1\"%2. Known: %3.")
-                        .arg(args.first(),
-                             d.warning.isEmpty() ? QString() : QStringLiteral(" (") + d.warning + u')',
-                             names.isEmpty() ? QStringLiteral("none") : names.join(QStringLiteral(", "))));
+        return fail(
+            QStringLiteral("no node \"%1\"%2. Known: %3.")
+                .arg(args.first(),
+                     d.warning.isEmpty() ? QString() : QStringLiteral(" (") + d.warning + u')',
+                     names.isEmpty() ? QStringLiteral("none") : names.join(QStringLiteral(", "))));
     }
     nodes::NodeSessionPool pool(profile);
     hookQuestions(&pool);
@@ -259,7 +266,8 @@ int cmdSsh(const QCommandLineParser &parser, const QStringList &args)
     const ssh::SshCommandResult r = c->result();
     if (r.status == ssh::SshCommandResult::Status::Exited)
         return r.exitStatus;
-    return fail(QStringLiteral("%1: %2").arg(node->name, r.error.isEmpty() ? r.summary() : r.error), 255);
+    return fail(QStringLiteral("%1: %2").arg(node->name, r.error.isEmpty() ? r.summary() : r.error),
+                255);
 }
 
 int cmdFirewall(const QCommandLineParser &parser, const QStringList &args)
@@ -273,7 +281,8 @@ int cmdFirewall(const QCommandLineParser &parser, const QStringList &args)
     else if (sub == QLatin1String("undo"))
         request.action = nodes::FirewallAction::Undo;
     else
-        return fail(QStringLiteral("firewall needs diagnose, open or undo.\nTry 'pier --help'."), 2);
+        return fail(QStringLiteral("firewall needs diagnose, open or undo.\nTry 'pier --help'."),
+                    2);
     if (args.size() > 1)
         return fail(QStringLiteral("unexpected \"%1\".\nTry 'pier --help'.").arg(args.at(1)), 2);
     if (parser.isSet(QStringLiteral("port"))) {
@@ -289,7 +298,9 @@ int cmdFirewall(const QCommandLineParser &parser, const QStringList &args)
             continue;
         const auto a = firewall::Cidr::parseAddress(v);
         if (!a)
-            return fail(QStringLiteral("--%1 needs an IPv4 address, not \"%2\".").arg(QLatin1String(opt), v), 2);
+            return fail(QStringLiteral("--%1 needs an IPv4 address, not \"%2\".")
+                            .arg(QLatin1String(opt), v),
+                        2);
         (qstrcmp(opt, "from") == 0 ? request.from : request.onlyTo) = *a;
     }
     if ((request.onlyTo || parser.isSet(QStringLiteral("persist"))) &&
@@ -315,7 +326,8 @@ int cmdFirewall(const QCommandLineParser &parser, const QStringList &args)
         targets = {*n};
     }
     if (targets.isEmpty())
-        return fail(QStringLiteral("no nodes to work on: Mesos listed none and the profile adds none."));
+        return fail(
+            QStringLiteral("no nodes to work on: Mesos listed none and the profile adds none."));
 
     nodes::NodeSessionPool pool(profile);
     hookQuestions(&pool);
@@ -327,24 +339,25 @@ int cmdFirewall(const QCommandLineParser &parser, const QStringList &args)
         auto *job = new nodes::NodeFirewallJob(pool.session(n), n, request, &pool);
         jobs << job;
         ++running;
-        QObject::connect(job, &nodes::NodeFirewallJob::finished, &loop,
-                         [&, job](const nodes::FirewallOutcome &o) {
-            if (!json) {
-                nout() << job->node().name << ": " << o.message << "\n";
-                if (o.ok && request.action == nodes::FirewallAction::Diagnose) {
-                    for (const QString &line : o.before.text().split(QLatin1Char('\n')))
-                        nout() << "  " << line << "\n";
+        QObject::connect(
+            job, &nodes::NodeFirewallJob::finished, &loop,
+            [&, job](const nodes::FirewallOutcome &o) {
+                if (!json) {
+                    nout() << job->node().name << ": " << o.message << "\n";
+                    if (o.ok && request.action == nodes::FirewallAction::Diagnose) {
+                        for (const QString &line : o.before.text().split(QLatin1Char('\n')))
+                            nout() << "  " << line << "\n";
+                    }
+                    if (o.ok && o.changed && request.action == nodes::FirewallAction::Open) {
+                        for (const firewall::FixStep &st : o.plan.steps)
+                            nout() << "  added: " << st.viaText() << "\n";
+                        nout() << "  " << o.plan.persistence.description() << "\n";
+                    }
+                    nout().flush();
                 }
-                if (o.ok && o.changed && request.action == nodes::FirewallAction::Open) {
-                    for (const firewall::FixStep &st : o.plan.steps)
-                        nout() << "  added: " << st.viaText() << "\n";
-                    nout() << "  " << o.plan.persistence.description() << "\n";
-                }
-                nout().flush();
-            }
-            if (--running == 0)
-                loop.quit();
-        });
+                if (--running == 0)
+                    loop.quit();
+            });
     }
     for (auto *job : std::as_const(jobs))
         job->start();

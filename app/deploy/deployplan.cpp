@@ -66,8 +66,7 @@ DeployPlan::DeployPlan(const DeploySetup &setup, QObject *parent)
     m_gce = new gce::GceContext(setup.gce, setup.target, this);
     const QList<Step *> gceSteps = gce::makeGceSteps(m_gce);
 
-    auto *nodes = new NodesFirewallStep(setup.profile, setup.mesosUrl,
-                                        quint16(setup.target.port));
+    auto *nodes = new NodesFirewallStep(setup.profile, setup.mesosUrl, quint16(setup.target.port));
     nodes->setDependsOn({vpn->id()});
 
     auto *page = new PageStep(setup.target.port, setup.profile.socksProxy);

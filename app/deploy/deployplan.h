@@ -19,14 +19,14 @@ namespace pier::deploy {
 // from the profile and are not owned.
 struct DeploySetup {
     QString profileName;
-    Profile profile;                            // SSH to the nodes, the SOCKS proxy
+    Profile profile; // SSH to the nodes, the SOCKS proxy
     marathon::AppDefinition app;
     marathon::MarathonClient *marathon = nullptr;
     gce::GceClient *gce = nullptr;
-    gce::GceTarget target;                      // target.port: the app's service port
+    gce::GceTarget target; // target.port: the app's service port
     vpn::VpnStep::Options vpn;
-    QUrl mesosUrl;                              // node discovery
-    QString journalPath;                        // see journalPathFor()
+    QUrl mesosUrl;       // node discovery
+    QString journalPath; // see journalPathFor()
     int launchTimeoutMs = 5 * 60 * 1000;
     int pageTimeoutMs = 3 * 60 * 1000;
 };

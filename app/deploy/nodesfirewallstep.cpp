@@ -41,7 +41,8 @@ QString NodesFirewallStep::explanation() const
 
 QString NodesFirewallStep::equivalentCommand() const
 {
-    const QString user = m_profile.sshUser.isEmpty() ? QStringLiteral("jclouds") : m_profile.sshUser;
+    const QString user =
+        m_profile.sshUser.isEmpty() ? QStringLiteral("jclouds") : m_profile.sshUser;
     const QString rule = QStringLiteral("sudo iptables -I INPUT -p tcp --dport %1 -m comment "
                                         "--comment pier:open-%1 -j ACCEPT && sudo sh -c "
                                         "'iptables-save > /etc/iptables/rules.v4'")
@@ -148,10 +149,9 @@ void NodesFirewallStep::runAll(FirewallAction action, const QList<Node> &targets
                 [this, n](int, int, const QString &what) {
                     emit progress(QStringLiteral("%1: %2").arg(n.name, what));
                 });
-        connect(job, &nodes::NodeFirewallJob::logged, this,
-                [this, n](const nodes::LogEntry &e) {
-                    emit logLine(QStringLiteral("%1: %2").arg(n.name, e.toText()));
-                });
+        connect(job, &nodes::NodeFirewallJob::logged, this, [this, n](const nodes::LogEntry &e) {
+            emit logLine(QStringLiteral("%1: %2").arg(n.name, e.toText()));
+        });
         connect(job, &nodes::NodeFirewallJob::finished, this,
                 [this, job, n, outcomes, left, then, generation](const FirewallOutcome &o) {
                     job->deleteLater();
@@ -179,7 +179,8 @@ static QString failures(const QList<QPair<Node, FirewallOutcome>> &outcomes, boo
     QStringList lines;
     for (const auto &[node, o] : outcomes) {
         if (!o.ok)
-            lines << QStringLiteral("%1: %2").arg(node.name, o.error.isEmpty() ? o.message : o.error);
+            lines << QStringLiteral("%1: %2").arg(node.name,
+                                                  o.error.isEmpty() ? o.message : o.error);
         else if (wantAccepted && o.current().verdict != firewall::Verdict::Accepted)
             lines << QStringLiteral("%1: %2").arg(node.name, o.current().reason);
     }
@@ -265,8 +266,8 @@ void NodesFirewallStep::verify(const QVariantMap &, StepCallback done)
         runAll(FirewallAction::Diagnose, m_nodes, [this](const Outcomes &outcomes) {
             const QString bad = failures(outcomes, true);
             if (!bad.isEmpty())
-                finish(StepResult::failed(ApiError::local(
-                    tr("Port %1 is still not accepted: %2").arg(m_port).arg(bad))));
+                finish(StepResult::failed(
+                    ApiError::local(tr("Port %1 is still not accepted: %2").arg(m_port).arg(bad))));
             else
                 finish(StepResult::done(
                     tr("Every node (%1) accepts port %2.").arg(m_nodes.size()).arg(m_port)));
@@ -296,8 +297,8 @@ void NodesFirewallStep::undo(const QVariantMap &inputs, StepCallback done)
                     tr("Run `pier undeploy` again, or `pier firewall undo --node NAME`."))));
                 return;
             }
-            finish(StepResult::done(
-                tr("Removed Pier's rules from %1 node(s).").arg(targets.size())));
+            finish(
+                StepResult::done(tr("Removed Pier's rules from %1 node(s).").arg(targets.size())));
         });
     };
     if (inputs.contains(QStringLiteral("nodes.opened"))) {

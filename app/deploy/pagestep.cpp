@@ -37,7 +37,8 @@ QString PageStep::equivalentCommand() const
     return m_proxy.isEmpty()
                ? QStringLiteral("curl -sS %1 | grep -i '<title>'").arg(url)
                : QStringLiteral("curl -sS --socks5-hostname %1 %2 | grep -i '<title>'")
-                     .arg(QString(m_proxy).remove(QRegularExpression(QStringLiteral("^socks5h?://"))),
+                     .arg(QString(m_proxy).remove(
+                              QRegularExpression(QStringLiteral("^socks5h?://"))),
                           url);
 }
 
@@ -75,8 +76,8 @@ void PageStep::verify(const QVariantMap &inputs, StepCallback done)
 {
     const QString ip = inputs.value(QStringLiteral("rule.ip")).toString();
     if (ip.isEmpty()) {
-        done(StepResult::failed(ApiError::local(
-            tr("No external address is known: the forwarding rule has none.")))); 
+        done(StepResult::failed(
+            ApiError::local(tr("No external address is known: the forwarding rule has none."))));
         return;
     }
     m_url = urlFor(ip, m_port);
@@ -103,15 +104,14 @@ void PageStep::attempt()
         const QByteArray body = reply->readAll();
         if (reply->error() == QNetworkReply::NoError && status >= 200 && status < 400) {
             const QString title = pageTitle(body);
-            finish(StepResult::done(
-                tr("%1 answered HTTP %2, title \"%3\" (after %4 s).")
-                    .arg(m_url)
-                    .arg(status)
-                    .arg(title)
-                    .arg(m_clock.elapsed() / 1000.0, 0, 'f', 1),
-                {{QStringLiteral("page.url"), m_url},
-                 {QStringLiteral("page.status"), status},
-                 {QStringLiteral("page.title"), title}}));
+            finish(StepResult::done(tr("%1 answered HTTP %2, title \"%3\" (after %4 s).")
+                                        .arg(m_url)
+                                        .arg(status)
+                                        .arg(title)
+                                        .arg(m_clock.elapsed() / 1000.0, 0, 'f', 1),
+                                    {{QStringLiteral("page.url"), m_url},
+                                     {QStringLiteral("page.status"), status},
+                                     {QStringLiteral("page.title"), title}}));
             return;
         }
         m_lastProblem = status > 0 ? tr("HTTP %1").arg(status) : reply->errorString();
@@ -129,9 +129,8 @@ void PageStep::attempt()
             finish(StepResult::failed(e));
             return;
         }
-        emit progress(tr("Waiting for %1 to answer (%2, try %3)…")
-                          .arg(m_url, m_lastProblem)
-                          .arg(m_attempts));
+        emit progress(
+            tr("Waiting for %1 to answer (%2, try %3)…").arg(m_url, m_lastProblem).arg(m_attempts));
         m_retry->start(m_intervalMs);
     });
 }

@@ -81,10 +81,9 @@ void GceContext::nodes(NodesCallback done)
                             .arg(m_target.zone));
             }
             if (!error && found.isEmpty())
-                error = ApiError::local(
-                    tr("Zone %1 of project %2 has no instances.").arg(m_target.zone,
-                                                                      m_target.project),
-                    tr("Check the zone and project of the cluster's nodes."));
+                error = ApiError::local(tr("Zone %1 of project %2 has no instances.")
+                                            .arg(m_target.zone, m_target.project),
+                                        tr("Check the zone and project of the cluster's nodes."));
         }
         if (!error) {
             m_nodes = found;
@@ -113,7 +112,8 @@ QString GceContext::url(const QString &path) const
 
 QString GceContext::addressUrl() const
 {
-    return url(QStringLiteral("regions/%1/addresses/%2").arg(m_target.region, m_target.addressName));
+    return url(
+        QStringLiteral("regions/%1/addresses/%2").arg(m_target.region, m_target.addressName));
 }
 
 QString GceContext::poolUrl() const
@@ -217,14 +217,16 @@ QString AddressStep::explanation() const
 
 QString AddressStep::equivalentCommand() const
 {
-    return gcloud(QStringLiteral("addresses create %1 --region %2").arg(t().addressName, t().region));
+    return gcloud(
+        QStringLiteral("addresses create %1 --region %2").arg(t().addressName, t().region));
 }
 
 StepResult AddressStep::judge(const GceAddress &a) const
 {
     if (!a.addressType.isEmpty() && a.addressType != QLatin1String("EXTERNAL"))
         return StepResult::blocked(
-            tr("An address named %1 already exists in %2, but it is %3, not external. Pier does not "
+            tr("An address named %1 already exists in %2, but it is %3, not external. Pier does "
+               "not "
                "change what it did not make: choose another name or delete that address.")
                 .arg(a.name, t().region, a.addressType.toLower()));
     return StepResult::done(
@@ -236,7 +238,8 @@ void AddressStep::check(const QVariantMap &, StepCallback done)
 {
     track(m_ctx->client()->getAddress(t().region, t().addressName), [this, done](GceReply *r) {
         if (isNotFound(r->error()))
-            return done(StepResult::needed(tr("The address %1 does not exist yet.").arg(t().addressName)));
+            return done(
+                StepResult::needed(tr("The address %1 does not exist yet.").arg(t().addressName)));
         if (r->error())
             return done(failure(r->error()));
         done(judge(r->address()));
@@ -277,7 +280,8 @@ void AddressStep::verify(const QVariantMap &, StepCallback done)
             return done(StepResult::blocked(tr("The address %1 has no IP yet.").arg(a.name)));
         StepResult res = judge(a);
         if (res.ok())
-            res.message = tr("The address %1 is %2 (%3).").arg(a.name, a.address, a.status.toLower());
+            res.message =
+                tr("The address %1 is %2 (%3).").arg(a.name, a.address, a.status.toLower());
         done(res);
     });
 }
@@ -312,7 +316,8 @@ QString TargetPoolStep::explanation() const
 
 QString TargetPoolStep::equivalentCommand() const
 {
-    return gcloud(QStringLiteral("target-pools create %1 --region %2").arg(t().poolName, t().region));
+    return gcloud(
+        QStringLiteral("target-pools create %1 --region %2").arg(t().poolName, t().region));
 }
 
 StepResult TargetPoolStep::judge(const GceTargetPool &p) const
@@ -324,8 +329,9 @@ StepResult TargetPoolStep::judge(const GceTargetPool &p) const
                "affinity %3%4). Pier does not change what it did not make: choose another name "
                "or delete that pool.")
                 .arg(p.name, t().region, p.sessionAffinity,
-                     p.backupPool.isEmpty() ? QString()
-                                            : tr(", backup pool %1").arg(lastSegment(p.backupPool))));
+                     p.backupPool.isEmpty()
+                         ? QString()
+                         : tr(", backup pool %1").arg(lastSegment(p.backupPool))));
     return StepResult::done(tr("The target pool %1 exists; Pier uses it.").arg(p.name),
                             {{QStringLiteral("pool.link"), p.selfLink}});
 }
@@ -334,7 +340,8 @@ void TargetPoolStep::check(const QVariantMap &, StepCallback done)
 {
     track(m_ctx->client()->getTargetPool(t().region, t().poolName), [this, done](GceReply *r) {
         if (isNotFound(r->error()))
-            return done(StepResult::needed(tr("The target pool %1 does not exist yet.").arg(t().poolName)));
+            return done(
+                StepResult::needed(tr("The target pool %1 does not exist yet.").arg(t().poolName)));
         if (r->error())
             return done(failure(r->error()));
         done(judge(r->targetPool()));
@@ -421,32 +428,33 @@ QString HealthCheckStep::equivalentCommand() const
 void HealthCheckStep::inspect(std::function<void(const ApiError &)> done)
 {
     GceClient *c = m_ctx->client();
-    trackAll({c->getHttpHealthCheck(t().healthCheckName), c->getTargetPool(t().region, t().poolName)},
-             [this, done](QList<GceReply *> r) {
-                 const ApiError &hcError = r.at(0)->error();
-                 if (hcError && !isNotFound(hcError))
-                     return done(hcError);
-                 if (r.at(1)->error())
-                     return done(r.at(1)->error());
-                 m_exists = !hcError;
-                 m_seen = r.at(0)->healthCheck();
-                 m_sameSpec = m_exists && m_seen.port == t().port &&
-                              (m_seen.requestPath.isEmpty() ||
-                               m_seen.requestPath == QLatin1String("/"));
-                 m_attached = false;
-                 for (const QString &hc : r.at(1)->targetPool().healthChecks) {
-                     if (GceContext::sameResource(hc, m_ctx->healthCheckUrl()))
-                         m_attached = true;
-                 }
-                 done({});
-             });
+    trackAll(
+        {c->getHttpHealthCheck(t().healthCheckName), c->getTargetPool(t().region, t().poolName)},
+        [this, done](QList<GceReply *> r) {
+            const ApiError &hcError = r.at(0)->error();
+            if (hcError && !isNotFound(hcError))
+                return done(hcError);
+            if (r.at(1)->error())
+                return done(r.at(1)->error());
+            m_exists = !hcError;
+            m_seen = r.at(0)->healthCheck();
+            m_sameSpec = m_exists && m_seen.port == t().port &&
+                         (m_seen.requestPath.isEmpty() || m_seen.requestPath == QLatin1String("/"));
+            m_attached = false;
+            for (const QString &hc : r.at(1)->targetPool().healthChecks) {
+                if (GceContext::sameResource(hc, m_ctx->healthCheckUrl()))
+                    m_attached = true;
+            }
+            done({});
+        });
 }
 
 void HealthCheckStep::check(const QVariantMap &, StepCallback done)
 {
     inspect([this, done](const ApiError &e) {
         if (isNotFound(e))
-            return done(StepResult::needed(tr("The pool %1 does not exist yet.").arg(t().poolName)));
+            return done(
+                StepResult::needed(tr("The pool %1 does not exist yet.").arg(t().poolName)));
         if (e)
             return done(failure(e));
         if (m_exists && !m_sameSpec)
@@ -459,12 +467,12 @@ void HealthCheckStep::check(const QVariantMap &, StepCallback done)
                     .arg(m_seen.requestPath)
                     .arg(t().port)));
         if (m_exists && m_attached)
-            return done(StepResult::done(
-                tr("The pool %1 already has the health check %2.").arg(t().poolName, t().healthCheckName),
-                {{QStringLiteral("healthCheck.link"), m_seen.selfLink}}));
-        done(StepResult::needed(m_exists ? tr("The health check exists; it is not on the pool yet.")
-                                         : tr("The health check %1 does not exist yet.")
-                                               .arg(t().healthCheckName)));
+            return done(StepResult::done(tr("The pool %1 already has the health check %2.")
+                                             .arg(t().poolName, t().healthCheckName),
+                                         {{QStringLiteral("healthCheck.link"), m_seen.selfLink}}));
+        done(StepResult::needed(
+            m_exists ? tr("The health check exists; it is not on the pool yet.")
+                     : tr("The health check %1 does not exist yet.").arg(t().healthCheckName)));
     });
 }
 
@@ -472,8 +480,9 @@ void HealthCheckStep::apply(const QVariantMap &, StepCallback done)
 {
     auto attach = [this, done](bool created) {
         if (m_attached)
-            return done(StepResult::done(tr("Created the health check %1.").arg(t().healthCheckName),
-                                         {{QStringLiteral("healthCheck.created"), created}}));
+            return done(
+                StepResult::done(tr("Created the health check %1.").arg(t().healthCheckName),
+                                 {{QStringLiteral("healthCheck.created"), created}}));
         emit progress(tr("Adding the health check to %1…").arg(t().poolName));
         track(m_ctx->client()->addHealthCheck(t().region, t().poolName, m_ctx->healthCheckUrl()),
               [this, done, created](GceReply *r) {
@@ -525,12 +534,14 @@ void HealthCheckStep::undo(const QVariantMap &inputs, StepCallback done)
     const bool created = inputs.value(QStringLiteral("healthCheck.created")).toBool();
     auto remove = [this, done, created] {
         if (!created)
-            return done(StepResult::done(tr("Detached the health check %1.").arg(t().healthCheckName)));
-        track(m_ctx->client()->deleteHttpHealthCheck(t().healthCheckName), [this, done](GceReply *r) {
-            if (r->error() && !isNotFound(r->error()))
-                return done(failure(r->error()));
-            done(StepResult::done(tr("Deleted the health check %1.").arg(t().healthCheckName)));
-        });
+            return done(
+                StepResult::done(tr("Detached the health check %1.").arg(t().healthCheckName)));
+        track(
+            m_ctx->client()->deleteHttpHealthCheck(t().healthCheckName), [this, done](GceReply *r) {
+                if (r->error() && !isNotFound(r->error()))
+                    return done(failure(r->error()));
+                done(StepResult::done(tr("Deleted the health check %1.").arg(t().healthCheckName)));
+            });
     };
     if (!attached)
         return remove();
@@ -577,21 +588,20 @@ void PoolInstancesStep::missing(
     m_ctx->nodes([this, done](const QList<GceInstance> &nodes, const ApiError &e) {
         if (e)
             return done({}, e);
-        track(m_ctx->client()->getTargetPool(t().region, t().poolName),
-              [nodes, done](GceReply *r) {
-                  if (r->error())
-                      return done({}, r->error());
-                  const QStringList members = r->targetPool().instances;
-                  QList<GceInstance> out;
-                  for (const GceInstance &n : nodes) {
-                      bool in = false;
-                      for (const QString &m : members)
-                          in = in || GceContext::sameResource(m, n.selfLink);
-                      if (!in)
-                          out << n;
-                  }
-                  done(out, {});
-              });
+        track(m_ctx->client()->getTargetPool(t().region, t().poolName), [nodes, done](GceReply *r) {
+            if (r->error())
+                return done({}, r->error());
+            const QStringList members = r->targetPool().instances;
+            QList<GceInstance> out;
+            for (const GceInstance &n : nodes) {
+                bool in = false;
+                for (const QString &m : members)
+                    in = in || GceContext::sameResource(m, n.selfLink);
+                if (!in)
+                    out << n;
+            }
+            done(out, {});
+        });
     });
 }
 
@@ -599,15 +609,17 @@ void PoolInstancesStep::check(const QVariantMap &, StepCallback done)
 {
     missing([this, done](const QList<GceInstance> &out, const ApiError &e) {
         if (isNotFound(e))
-            return done(StepResult::needed(tr("The pool %1 does not exist yet.").arg(t().poolName)));
+            return done(
+                StepResult::needed(tr("The pool %1 does not exist yet.").arg(t().poolName)));
         if (e)
             return done(failure(e));
         QStringList names;
         for (const GceInstance &i : out)
             names << i.name;
         if (out.isEmpty())
-            return done(StepResult::done(tr("Every node is in the pool %1.").arg(t().poolName),
-                                         {{QStringLiteral("instances.names"), m_ctx->nodeNames()}}));
+            return done(
+                StepResult::done(tr("Every node is in the pool %1.").arg(t().poolName),
+                                 {{QStringLiteral("instances.names"), m_ctx->nodeNames()}}));
         StepResult r = StepResult::needed(
             tr("Not in the pool yet: %1.").arg(names.join(QStringLiteral(", "))));
         r.outputs.insert(QStringLiteral("instances.pending"), names); // as tags.pending
@@ -622,8 +634,9 @@ void PoolInstancesStep::apply(const QVariantMap &inputs, StepCallback done)
         if (e)
             return done(failure(e));
         if (out.isEmpty())
-            return done(StepResult::done(tr("Every node is in the pool %1.").arg(t().poolName),
-                                         {{QStringLiteral("instances.names"), m_ctx->nodeNames()}}));
+            return done(
+                StepResult::done(tr("Every node is in the pool %1.").arg(t().poolName),
+                                 {{QStringLiteral("instances.names"), m_ctx->nodeNames()}}));
         QStringList urls, names = addedBefore;
         for (const GceInstance &i : out) {
             urls << i.selfLink;
@@ -631,16 +644,15 @@ void PoolInstancesStep::apply(const QVariantMap &inputs, StepCallback done)
                 names << i.name;
         }
         emit progress(tr("Adding %n node(s) to the pool…", nullptr, int(urls.size())));
-        track(m_ctx->client()->addInstances(t().region, t().poolName, urls),
-              [this, done, names, out](GceReply *r) {
-                  if (r->error())
-                      return done(failure(r->error()));
-                  done(StepResult::done(tr("Added %n node(s) to the pool %1.", nullptr,
-                                           int(out.size()))
-                                            .arg(t().poolName),
-                                        {{QStringLiteral("instances.added"), names},
-                                         {QStringLiteral("instances.names"), m_ctx->nodeNames()}}));
-              });
+        track(m_ctx->client()->addInstances(t().region, t().poolName, urls), [this, done, names,
+                                                                              out](GceReply *r) {
+            if (r->error())
+                return done(failure(r->error()));
+            done(StepResult::done(
+                tr("Added %n node(s) to the pool %1.", nullptr, int(out.size())).arg(t().poolName),
+                {{QStringLiteral("instances.added"), names},
+                 {QStringLiteral("instances.names"), m_ctx->nodeNames()}}));
+        });
     });
 }
 
@@ -650,8 +662,8 @@ void PoolInstancesStep::verify(const QVariantMap &, StepCallback done)
         if (e)
             return done(failure(e));
         if (!out.isEmpty())
-            return done(StepResult::blocked(tr("%n node(s) are still not in the pool.", nullptr,
-                                               int(out.size()))));
+            return done(StepResult::blocked(
+                tr("%n node(s) are still not in the pool.", nullptr, int(out.size()))));
         done(StepResult::done(tr("The pool %1 holds every node.").arg(t().poolName),
                               {{QStringLiteral("instances.names"), m_ctx->nodeNames()}}));
     });
@@ -667,13 +679,13 @@ void PoolInstancesStep::undo(const QVariantMap &inputs, StepCallback done)
     QStringList urls;
     for (const QString &name : added)
         urls << m_ctx->url(QStringLiteral("zones/%1/instances/%2").arg(t().zone, name));
-    track(m_ctx->client()->removeInstances(t().region, t().poolName, urls),
-          [this, done, added](GceReply *r) {
-              if (r->error() && !isNotFound(r->error()))
-                  return done(failure(r->error()));
-              done(StepResult::done(tr("Took %1 out of the pool %2.")
-                                        .arg(added.join(QStringLiteral(", ")), t().poolName)));
-          });
+    track(m_ctx->client()->removeInstances(t().region, t().poolName, urls), [this, done,
+                                                                             added](GceReply *r) {
+        if (r->error() && !isNotFound(r->error()))
+            return done(failure(r->error()));
+        done(StepResult::done(
+            tr("Took %1 out of the pool %2.").arg(added.join(QStringLiteral(", ")), t().poolName)));
+    });
 }
 
 // ---- the forwarding rule ------------------------------------------------------------------
@@ -739,11 +751,13 @@ StepResult ForwardingRuleStep::judge(const GceForwardingRule &r, const QString &
             tr("A forwarding rule named %1 already exists with a different spec (%2). Pier does "
                "not change what it did not make: choose another name or delete that rule.")
                 .arg(r.name, diff.join(QStringLiteral("; "))));
-    return StepResult::done(
-        tr("http://%1:%2/ forwards to the pool %3.").arg(r.ipAddress).arg(t().port).arg(t().poolName),
-        {{QStringLiteral("rule.ip"), r.ipAddress},
-         {QStringLiteral("rule.link"), r.selfLink},
-         {QStringLiteral("rule.port"), t().port}});
+    return StepResult::done(tr("http://%1:%2/ forwards to the pool %3.")
+                                .arg(r.ipAddress)
+                                .arg(t().port)
+                                .arg(t().poolName),
+                            {{QStringLiteral("rule.ip"), r.ipAddress},
+                             {QStringLiteral("rule.link"), r.selfLink},
+                             {QStringLiteral("rule.port"), t().port}});
 }
 
 void ForwardingRuleStep::check(const QVariantMap &inputs, StepCallback done)
@@ -799,11 +813,12 @@ void ForwardingRuleStep::verify(const QVariantMap &inputs, StepCallback done)
 
 void ForwardingRuleStep::undo(const QVariantMap &, StepCallback done)
 {
-    track(m_ctx->client()->deleteForwardingRule(t().region, t().ruleName), [this, done](GceReply *r) {
-        if (r->error() && !isNotFound(r->error()))
-            return done(failure(r->error()));
-        done(StepResult::done(tr("Deleted the forwarding rule %1.").arg(t().ruleName)));
-    });
+    track(m_ctx->client()->deleteForwardingRule(t().region, t().ruleName),
+          [this, done](GceReply *r) {
+              if (r->error() && !isNotFound(r->error()))
+                  return done(failure(r->error()));
+              done(StepResult::done(tr("Deleted the forwarding rule %1.").arg(t().ruleName)));
+          });
 }
 
 // ---- the nodes' tags ----------------------------------------------------------------------
@@ -831,8 +846,8 @@ QString TagNodesStep::equivalentCommand() const
         names << QStringLiteral("<node>");
     QStringList lines;
     for (const QString &n : std::as_const(names))
-        lines << gcloud(QStringLiteral("instances add-tags %1 --tags %2 --zone %3")
-                            .arg(n, t().tag, t().zone));
+        lines << gcloud(
+            QStringLiteral("instances add-tags %1 --tags %2 --zone %3").arg(n, t().tag, t().zone));
     return lines.join(QLatin1Char('\n'));
 }
 
@@ -892,9 +907,9 @@ void TagNodesStep::apply(const QVariantMap &inputs, StepCallback done)
                 res.outputs.insert(QStringLiteral("tags.added"), added);
                 return done(res);
             }
-            done(StepResult::done(tr("Tagged %1 with %2.")
-                                      .arg(names.join(QStringLiteral(", ")), t().tag),
-                                  {{QStringLiteral("tags.added"), added}}));
+            done(StepResult::done(
+                tr("Tagged %1 with %2.").arg(names.join(QStringLiteral(", ")), t().tag),
+                {{QStringLiteral("tags.added"), added}}));
         });
     });
 }
@@ -912,10 +927,11 @@ void TagNodesStep::undo(const QVariantMap &inputs, StepCallback done)
 {
     // Without tags.added, apply was interrupted: the nodes it was about to tag were untagged
     // before Pier came, so removing the tag from them gives back what was there.
-    const QStringList added = inputs.value(inputs.contains(QStringLiteral("tags.added"))
-                                               ? QStringLiteral("tags.added")
-                                               : QStringLiteral("tags.pending"))
-                                  .toStringList();
+    const QStringList added =
+        inputs
+            .value(inputs.contains(QStringLiteral("tags.added")) ? QStringLiteral("tags.added")
+                                                                 : QStringLiteral("tags.pending"))
+            .toStringList();
     QList<GceReply *> replies;
     for (const QString &n : added)
         replies << m_ctx->client()->removeTags(t().zone, n, {t().tag});
@@ -925,10 +941,10 @@ void TagNodesStep::undo(const QVariantMap &inputs, StepCallback done)
             if (x->error() && !isNotFound(x->error()))
                 return done(failure(x->error()));
         }
-        done(StepResult::done(
-            added.isEmpty() ? tr("Pier tagged no node.")
-                            : tr("Removed the tag %1 from %2.")
-                                  .arg(t().tag, added.join(QStringLiteral(", ")))));
+        done(StepResult::done(added.isEmpty()
+                                  ? tr("Pier tagged no node.")
+                                  : tr("Removed the tag %1 from %2.")
+                                        .arg(t().tag, added.join(QStringLiteral(", ")))));
     });
 }
 
@@ -963,10 +979,11 @@ void FindNetworkStep::find(StepCallback done)
 {
     if (!t().network.isEmpty()) {
         m_network = t().network;
-        return done(StepResult::done(
-            tr("The network is %1 (given).").arg(m_network),
-            {{QStringLiteral("network.name"), m_network},
-             {QStringLiteral("network.link"), m_ctx->url(QStringLiteral("global/networks/") + m_network)}}));
+        return done(
+            StepResult::done(tr("The network is %1 (given).").arg(m_network),
+                             {{QStringLiteral("network.name"), m_network},
+                              {QStringLiteral("network.link"),
+                               m_ctx->url(QStringLiteral("global/networks/") + m_network)}}));
     }
     m_ctx->nodes([this, done](const QList<GceInstance> &nodes, const ApiError &e) {
         if (e)
@@ -986,9 +1003,9 @@ void FindNetworkStep::find(StepCallback done)
                     : tr("The nodes are on several networks (%1); name one with --network.")
                           .arg(networks.join(QStringLiteral(", ")))));
         m_network = networks.first();
-        done(StepResult::done(tr("The nodes are on the network %1.").arg(m_network),
-                              {{QStringLiteral("network.name"), m_network},
-                               {QStringLiteral("network.link"), link}}));
+        done(StepResult::done(
+            tr("The nodes are on the network %1.").arg(m_network),
+            {{QStringLiteral("network.name"), m_network}, {QStringLiteral("network.link"), link}}));
     });
 }
 
@@ -1040,7 +1057,7 @@ QString FirewallStep::explanation() const
 
 QString FirewallStep::equivalentCommand() const
 {
-    const QString net = !t().network.isEmpty() ? t().network
+    const QString net = !t().network.isEmpty()     ? t().network
                         : !m_networkName.isEmpty() ? m_networkName
                                                    : QStringLiteral("<cluster network>");
     return gcloud(QStringLiteral("firewall-rules create %1 --allow tcp:%2 --network %3 "
@@ -1071,7 +1088,8 @@ StepResult FirewallStep::judge(const GceFirewall &f, const QString &networkLink)
 {
     QStringList diff;
     if (!networkLink.isEmpty() && !GceContext::sameResource(f.network, networkLink))
-        diff << tr("network %1 instead of %2").arg(lastSegment(f.network), lastSegment(networkLink));
+        diff
+            << tr("network %1 instead of %2").arg(lastSegment(f.network), lastSegment(networkLink));
     bool allows = false;
     for (const GceFirewallRule &a : f.allowed) {
         if (a.ipProtocol.compare(QLatin1String("tcp"), Qt::CaseInsensitive) == 0 &&
@@ -1082,8 +1100,8 @@ StepResult FirewallStep::judge(const GceFirewall &f, const QString &networkLink)
     if (!allows)
         diff << tr("it does not allow tcp:%1").arg(t().port);
     if (!f.targetTags.isEmpty() && !f.targetTags.contains(t().tag))
-        diff << tr("target tags %1 instead of %2")
-                    .arg(f.targetTags.join(QLatin1Char(',')), t().tag);
+        diff
+            << tr("target tags %1 instead of %2").arg(f.targetTags.join(QLatin1Char(',')), t().tag);
     if (!f.sourceRanges.isEmpty() && !f.sourceRanges.contains(QStringLiteral("0.0.0.0/0")))
         diff << tr("sources %1 instead of anywhere").arg(f.sourceRanges.join(QLatin1Char(',')));
     if (f.disabled)
@@ -1095,10 +1113,9 @@ StepResult FirewallStep::judge(const GceFirewall &f, const QString &networkLink)
             tr("A firewall rule named %1 already exists with a different spec (%2). Pier does "
                "not change what it did not make: choose another name or delete that rule.")
                 .arg(f.name, diff.join(QStringLiteral("; "))));
-    return StepResult::done(tr("The firewall allows tcp:%1 to the nodes tagged %2.")
-                                .arg(t().port)
-                                .arg(t().tag),
-                            {{QStringLiteral("firewall.link"), f.selfLink}});
+    return StepResult::done(
+        tr("The firewall allows tcp:%1 to the nodes tagged %2.").arg(t().port).arg(t().tag),
+        {{QStringLiteral("firewall.link"), f.selfLink}});
 }
 
 void FirewallStep::check(const QVariantMap &inputs, StepCallback done)

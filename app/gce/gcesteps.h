@@ -44,7 +44,7 @@ public:
     GceClient *client() const { return m_client; }
     const GceTarget &target() const { return m_target; }
 
-    void nodes(NodesCallback done);            // the cluster's instances
+    void nodes(NodesCallback done);               // the cluster's instances
     void forgetNodes() { m_nodesLoaded = false; } // read them again next time
     bool nodesKnown() const { return m_nodesLoaded; }
     QList<GceInstance> knownNodes() const { return m_nodes; }

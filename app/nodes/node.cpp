@@ -41,7 +41,8 @@ bool isUsableHost(const QString &host)
     QHostAddress a;
     if (a.setAddress(host))
         return true;
-    static const QRegularExpression name(QStringLiteral("^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$"));
+    static const QRegularExpression name(
+        QStringLiteral("^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$"));
     return name.match(host).hasMatch();
 }
 

@@ -32,8 +32,9 @@ void NodeDiscovery::start()
             // A hostname that could reach a shell is not used as an SSH target either.
             for (auto it = fromMesos.begin(); it != fromMesos.end();) {
                 if (!isUsableHost(it->address)) {
-                    m_problems << QStringLiteral("Mesos lists a node \"%1\" whose address \"%2\" "
-                                                 "is not a host name or IP address; it is left out.")
+                    m_problems << QStringLiteral(
+                                      "Mesos lists a node \"%1\" whose address \"%2\" "
+                                      "is not a host name or IP address; it is left out.")
                                       .arg(it->name, it->address);
                     it = fromMesos.erase(it);
                 } else {

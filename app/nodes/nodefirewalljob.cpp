@@ -39,9 +39,12 @@ QString oneLine(const Diagnosis &g)
 QString actionName(FirewallAction a)
 {
     switch (a) {
-    case FirewallAction::Diagnose: return QStringLiteral("diagnose");
-    case FirewallAction::Open: return QStringLiteral("open");
-    case FirewallAction::Undo: return QStringLiteral("undo");
+    case FirewallAction::Diagnose:
+        return QStringLiteral("diagnose");
+    case FirewallAction::Open:
+        return QStringLiteral("open");
+    case FirewallAction::Undo:
+        return QStringLiteral("undo");
     }
     return {};
 }
@@ -210,18 +213,21 @@ void NodeFirewallJob::stageDone(const ssh::SshCommandResult &r)
     if (r.status != ssh::SshCommandResult::Status::Exited || marker < 0) {
         QString why = r.error.isEmpty() ? r.summary() : r.error;
         if (!m_err.trimmed().isEmpty() && r.error.isEmpty())
-            why += QStringLiteral(": ") + QString::fromUtf8(m_err.trimmed()).section(QLatin1Char('\n'), 0, 0);
+            why += QStringLiteral(": ") +
+                   QString::fromUtf8(m_err.trimmed()).section(QLatin1Char('\n'), 0, 0);
         fail(QStringLiteral("Could not run commands on %1: %2").arg(m_node.name, why));
         return;
     }
     m_outcome.facts = parseProbe(QString::fromUtf8(first));
     if (!m_outcome.facts.problems.isEmpty()) {
-        fail(QStringLiteral("%1: %2").arg(m_node.name, m_outcome.facts.problems.join(QStringLiteral("; "))));
+        fail(QStringLiteral("%1: %2").arg(m_node.name,
+                                          m_outcome.facts.problems.join(QStringLiteral("; "))));
         return;
     }
     if (!r.ok()) {
         fail(QStringLiteral("Could not read the rules on %1: %2 %3")
-                 .arg(m_node.name, r.summary(), QString::fromUtf8(m_err.trimmed()).section(QLatin1Char('\n'), -1)));
+                 .arg(m_node.name, r.summary(),
+                      QString::fromUtf8(m_err.trimmed()).section(QLatin1Char('\n'), -1)));
         return;
     }
     afterProbe();
@@ -230,7 +236,8 @@ void NodeFirewallJob::stageDone(const ssh::SshCommandResult &r)
 void NodeFirewallJob::afterProbe()
 {
     const NodeFacts &f = m_outcome.facts;
-    log(LogEntry::Kind::Info, QStringLiteral("%1; %2").arg(f.iptablesVersion, f.persistence().description()));
+    log(LogEntry::Kind::Info,
+        QStringLiteral("%1; %2").arg(f.iptablesVersion, f.persistence().description()));
     afterReadBefore();
 }
 
@@ -246,7 +253,8 @@ void NodeFirewallJob::afterReadBefore()
     m_outcome.rulesBefore = rules.specLines();
     m_outcome.before = diagnose(rules, query());
     m_outcome.diagnosed = true;
-    log(LogEntry::Kind::Info, QStringLiteral("Port %1: %2").arg(m_request.port).arg(oneLine(m_outcome.before)));
+    log(LogEntry::Kind::Info,
+        QStringLiteral("Port %1: %2").arg(m_request.port).arg(oneLine(m_outcome.before)));
     for (const QString &n : m_outcome.before.notes)
         log(LogEntry::Kind::Info, n);
 
@@ -267,7 +275,9 @@ void NodeFirewallJob::afterReadBefore()
         }
         if (p.nothingToDo) {
             m_done = totalSteps();
-            succeed(QStringLiteral("Port %1 is already open: %2").arg(m_request.port).arg(oneLine(m_outcome.before)));
+            succeed(QStringLiteral("Port %1 is already open: %2")
+                        .arg(m_request.port)
+                        .arg(oneLine(m_outcome.before)));
             return;
         }
         if (!p.explanation.isEmpty())
@@ -301,7 +311,8 @@ void NodeFirewallJob::afterReadBefore()
         }
         s << QStringLiteral("exit $failed");
         const QString script = s.join(QLatin1Char('\n'));
-        runRoot(Stage::Apply, QStringLiteral("Removing Pier's %1 rule(s)").arg(m_undoCommands.size()),
+        runRoot(Stage::Apply,
+                QStringLiteral("Removing Pier's %1 rule(s)").arg(m_undoCommands.size()),
                 script + QStringLiteral("\niptables-save"), thenSaveKeepingStatus(script));
         return;
     }
@@ -333,7 +344,9 @@ void NodeFirewallJob::afterApply(const ssh::SshCommandResult &r)
             fail(QStringLiteral("%1: %2 Diagnose shows what is left.")
                      .arg(m_node.name,
                           r.status == ssh::SshCommandResult::Status::Exited && r.exitStatus == 2
-                              ? QStringLiteral("Pier's rules were removed but saving the rules failed (%1).").arg(err)
+                              ? QStringLiteral(
+                                    "Pier's rules were removed but saving the rules failed (%1).")
+                                    .arg(err)
                               : QStringLiteral("not every rule of Pier could be removed (%1).")
                                     .arg(err.isEmpty() ? r.summary() : err)));
             return;
@@ -355,7 +368,8 @@ void NodeFirewallJob::afterReadAfter()
     m_outcome.rulesAfter = rules.specLines();
     m_outcome.after = diagnose(rules, query());
     m_outcome.verified = true;
-    const QString now = QStringLiteral("Port %1: %2").arg(m_request.port).arg(oneLine(m_outcome.after));
+    const QString now =
+        QStringLiteral("Port %1: %2").arg(m_request.port).arg(oneLine(m_outcome.after));
     log(LogEntry::Kind::Info, now);
     if (m_request.action == FirewallAction::Open) {
         if (m_outcome.after.verdict != Verdict::Accepted) {
@@ -364,11 +378,14 @@ void NodeFirewallJob::afterReadAfter()
                      .arg(m_node.name, oneLine(m_outcome.after)));
             return;
         }
-        succeed(QStringLiteral("Port %1 is open: %2").arg(m_request.port).arg(oneLine(m_outcome.after)));
+        succeed(QStringLiteral("Port %1 is open: %2")
+                    .arg(m_request.port)
+                    .arg(oneLine(m_outcome.after)));
         return;
     }
     if (!undoAllPierRules(rules).isEmpty()) {
-        fail(QStringLiteral("%1: rules of Pier are still there after undo. %2").arg(m_node.name, now));
+        fail(QStringLiteral("%1: rules of Pier are still there after undo. %2")
+                 .arg(m_node.name, now));
         return;
     }
     succeed(QStringLiteral("Removed %1 rule(s) of Pier. %2").arg(m_undoCommands.size()).arg(now));

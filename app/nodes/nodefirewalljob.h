@@ -34,8 +34,8 @@ QString actionName(FirewallAction a); // "diagnose", "open", "undo"
 struct FirewallRequest {
     FirewallAction action = FirewallAction::Diagnose;
     quint16 port = 80;
-    std::optional<quint32> from;   // the client's address; empty: any address outside `internal`
-    std::optional<quint32> onlyTo; // Open: accept only connections to this address (-d ADDR/32)
+    std::optional<quint32> from;    // the client's address; empty: any address outside `internal`
+    std::optional<quint32> onlyTo;  // Open: accept only connections to this address (-d ADDR/32)
     QList<firewall::Cidr> internal; // the cluster's own network(s)
     bool persist = false;           // Open: save the rules where the node restores them from
     int commandTimeoutMs = 60000;
@@ -56,15 +56,15 @@ struct LogEntry {
 };
 
 struct FirewallOutcome {
-    bool ok = false;    // the action did what it was asked
-    QString error;      // why not, with what to do; for Open/Undo also the node's state
+    bool ok = false;      // the action did what it was asked
+    QString error;        // why not, with what to do; for Open/Undo also the node's state
     bool changed = false; // rules were added or removed
     firewall::NodeFacts facts;
     bool diagnosed = false;
     firewall::Diagnosis before; // on the rules as read first
     bool verified = false;
-    firewall::Diagnosis after; // Open/Undo: on the rules read again afterwards
-    firewall::FixPlan plan;    // Open: what was (or would have been) run
+    firewall::Diagnosis after;           // Open/Undo: on the rules read again afterwards
+    firewall::FixPlan plan;              // Open: what was (or would have been) run
     QStringList rulesBefore, rulesAfter; // `iptables -S` form of the filter table
     QString message; // one sentence for a pane or a terminal, success or failure
 

@@ -5,11 +5,8 @@
 namespace pier::nodes {
 
 NodeSessionPool::NodeSessionPool(const Profile &profile, QObject *parent)
-    : QObject(parent),
-      m_profile(profile),
-      m_options(ssh::sshOptionsFor(profile)),
-      m_user(profile.sshUser),
-      m_port(ssh::sshPortFor(profile))
+    : QObject(parent), m_profile(profile), m_options(ssh::sshOptionsFor(profile)),
+      m_user(profile.sshUser), m_port(ssh::sshPortFor(profile))
 {
     // The profile may write the proxy as a URL ("socks5h://127.0.0.1:1080"); SSH wants host:port.
     QString &proxy = m_options.socksProxy;

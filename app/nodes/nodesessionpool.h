@@ -1,8 +1,8 @@
 #pragma once
 
 // One SSH session per node, opened on first use and kept open, so a second action on a node (or
-// on all of them) needs no new handshake. Sessions take the profile's SSH settings (user, port, key,
-// known_hosts, SOCKS5 proxy).
+// on all of them) needs no new handshake. Sessions take the profile's SSH settings (user, port,
+// key, known_hosts, SOCKS5 proxy).
 //
 // Questions for the user (an unknown host key, a key's passphrase) come from each session: connect
 // to sessionCreated() to hook them before the session starts connecting. A passphrase given once

@@ -11,8 +11,8 @@
 #include <QTimer>
 
 #include <future>
-#include <vector>
 #include <memory>
+#include <vector>
 
 namespace pier::sandbox {
 
@@ -129,7 +129,8 @@ void GceRouter::firewallChanged(const QJsonObject &fw, bool removed)
     const QStringList sourceTags = strings(fw.value(QStringLiteral("sourceTags")));
     for (const ClusterNode &n : s->nodes) {
         for (const QString &tag : sourceTags) {
-            if (n.tags.contains(tag) && !rule.sourceRanges.contains(n.address + QStringLiteral("/32")))
+            if (n.tags.contains(tag) &&
+                !rule.sourceRanges.contains(n.address + QStringLiteral("/32")))
                 rule.sourceRanges << n.address + QStringLiteral("/32");
         }
     }
@@ -138,8 +139,8 @@ void GceRouter::firewallChanged(const QJsonObject &fw, bool removed)
     rule.targetTags = strings(fw.value(QStringLiteral("targetTags")));
     for (const QJsonValue &v : fw.value(QStringLiteral("allowed")).toArray()) {
         const QJsonObject a = v.toObject();
-        rule.allowed.append(
-            {a.value(QStringLiteral("IPProtocol")).toString(), strings(a.value(QStringLiteral("ports")))});
+        rule.allowed.append({a.value(QStringLiteral("IPProtocol")).toString(),
+                             strings(a.value(QStringLiteral("ports")))});
     }
     if (!rule.allowed.isEmpty() && !m_cluster.addAllowRule(rule, &error))
         fail(error);
@@ -249,12 +250,13 @@ void GceRouter::rebuild()
         const int base = ++slot * kMarksPerRule - kMarksPerRule; // 0, 256, ...
         QString ports = r.ports.isEmpty() ? QStringLiteral("1-65535") : r.ports;
         ports.replace(QLatin1Char('-'), QLatin1Char(':'));
-        mangle += QStringLiteral("-A PIER-LB -d %1/32 -p tcp -m tcp --dport %2 -m comment --comment "
-                                 "%3 -j HMARK --hmark-tuple src,dst,sport,dport,proto --hmark-mod "
-                                 "%4 --hmark-offset %5 --hmark-rnd 0x70696572\n")
-                      .arg(r.ip, ports, r.name)
-                      .arg(active.size())
-                      .arg(base + 1);
+        mangle +=
+            QStringLiteral("-A PIER-LB -d %1/32 -p tcp -m tcp --dport %2 -m comment --comment "
+                           "%3 -j HMARK --hmark-tuple src,dst,sport,dport,proto --hmark-mod "
+                           "%4 --hmark-offset %5 --hmark-rnd 0x70696572\n")
+                .arg(r.ip, ports, r.name)
+                .arg(active.size())
+                .arg(base + 1);
         for (int k = 0; k < active.size(); ++k) {
             const int mark = base + 1 + k;
             const ClusterNode &n = s->nodes.at(index.value(active.at(k)));
@@ -276,9 +278,9 @@ void GceRouter::rebuild()
                                      {QStringLiteral("--noflush")}, mangle.toLatin1());
     if (!r.ok())
         return fail(QStringLiteral("cannot write the load balancer's rules: ") + r.errorText());
-    const QStringList jump{QStringLiteral("-t"), QStringLiteral("mangle"), QStringLiteral("-C"),
-                           QStringLiteral("PREROUTING"), QStringLiteral("-j"),
-                           QStringLiteral("PIER-LB")};
+    const QStringList jump{QStringLiteral("-t"), QStringLiteral("mangle"),
+                           QStringLiteral("-C"), QStringLiteral("PREROUTING"),
+                           QStringLiteral("-j"), QStringLiteral("PIER-LB")};
     if (!runInNamespace(s->routerNetns, tool, jump).ok()) {
         QStringList add = jump;
         add[2] = QStringLiteral("-A");

@@ -68,13 +68,13 @@ private:
     Cluster m_cluster;
     QString m_gceNetwork;
     QPointer<GceServer> m_server;
-    QMap<QString, Rule> m_rules;                // forwarding rules by name
-    QHash<QString, QStringList> m_poolMembers;  // pool key → instance names
-    QHash<QString, QStringList> m_poolChecks;   // pool key → health check keys
-    QHash<QString, int> m_checkPorts;           // health check key → port
-    QHash<QString, bool> m_healthy;             // instance name → answers (probed)
-    QHash<QString, QStringList> m_active;       // rule name → members in the hash
-    QSet<QString> m_localRoutes;                // "node|ip" routes we added
+    QMap<QString, Rule> m_rules;               // forwarding rules by name
+    QHash<QString, QStringList> m_poolMembers; // pool key → instance names
+    QHash<QString, QStringList> m_poolChecks;  // pool key → health check keys
+    QHash<QString, int> m_checkPorts;          // health check key → port
+    QHash<QString, bool> m_healthy;            // instance name → answers (probed)
+    QHash<QString, QStringList> m_active;      // rule name → members in the hash
+    QSet<QString> m_localRoutes;               // "node|ip" routes we added
     int m_probeMs = 2000;
     QTimer *m_probeTimer = nullptr;
     QThread *m_probeThread = nullptr;

@@ -116,7 +116,8 @@ QByteArray httpGet(const QUrl &url, int timeoutMs, QString *error)
     }
     ::close(fd);
     const qsizetype headerEnd = reply.indexOf("\r\n\r\n");
-    const int status = QString::fromLatin1(reply.left(reply.indexOf("\r\n"))).section(u' ', 1, 1).toInt();
+    const int status =
+        QString::fromLatin1(reply.left(reply.indexOf("\r\n"))).section(u' ', 1, 1).toInt();
     if (headerEnd < 0 || status != 200) {
         *error = u"GET %1/v2/tasks answered %2"_s.arg(url.toString()).arg(status);
         return {};
@@ -233,8 +234,8 @@ void HaproxyBridge::refreshNow()
     std::thread([=] {
         QString error;
         QByteArray text;
-        if (!runInNamespaceThread(netns, {}, [&] { text = httpGet(url, timeoutMs, &error); },
-                                  &error) &&
+        if (!runInNamespaceThread(
+                netns, {}, [&] { text = httpGet(url, timeoutMs, &error); }, &error) &&
             error.isEmpty())
             error = u"cannot enter %1"_s.arg(netns);
         std::lock_guard<std::mutex> lock(mailbox->mutex);
@@ -287,8 +288,8 @@ bool HaproxyBridge::apply(const BridgeNode &node, const QByteArray &cfg, bool ch
             },
             &writeError) ||
         !written) {
-        *error = u"%1: cannot write %2: %3"_s.arg(node.name, QLatin1String(kConfigPath),
-                                                   writeError);
+        *error =
+            u"%1: cannot write %2: %3"_s.arg(node.name, QLatin1String(kConfigPath), writeError);
         return false;
     }
     QDir().mkpath(m_options.stateDir + u"/haproxy"_s);
@@ -297,8 +298,8 @@ bool HaproxyBridge::apply(const BridgeNode &node, const QByteArray &cfg, bool ch
     QStringList args{u"-f"_s, QString::fromLatin1(kConfigPath), u"-p"_s, pidFile(node), u"-D"_s};
     if (old > 0)
         args << u"-sf"_s << QString::number(old);
-    const ProcessResult r = runInNamespace(node.netns, findProgram(u"haproxy"_s), args, {},
-                                           node.mntnsFile, 20000);
+    const ProcessResult r =
+        runInNamespace(node.netns, findProgram(u"haproxy"_s), args, {}, node.mntnsFile, 20000);
     if (!r.ok()) {
         *error = u"%1: %2"_s.arg(node.name, r.errorText());
         return false;

@@ -36,8 +36,8 @@ public:
         // Task hosts to addresses for the `server` lines: Marathon reports agents by hostname,
         // which on GCE its DNS resolves; the sandbox has no DNS.
         QHash<QString, QString> hostAddresses;
-        QString stateDir;        // haproxy's pid files: STATE_DIR/haproxy/NODE.pid
-        int intervalMs = 60000;  // the cron job runs every minute
+        QString stateDir;           // haproxy's pid files: STATE_DIR/haproxy/NODE.pid
+        int intervalMs = 60000;     // the cron job runs every minute
         int fetchTimeoutMs = 10000; // curl -m 10
     };
 
@@ -46,9 +46,8 @@ public:
 
     // A bridge on every node of a `pier sandbox net` cluster (master and agents), asking the
     // Marathon at MARATHON from the master's namespace.
-    static std::unique_ptr<HaproxyBridge> forCluster(const ClusterStatus &status,
-                                                     const QUrl &marathon,
-                                                     QObject *parent = nullptr);
+    static std::unique_ptr<HaproxyBridge>
+    forCluster(const ClusterStatus &status, const QUrl &marathon, QObject *parent = nullptr);
 
     // haproxy-marathon-bridge's config for Marathon's text/plain task list.
     static QByteArray config(const QByteArray &tasksText,
@@ -61,7 +60,7 @@ public:
     void stop();       // no more refreshes; every haproxy stopped
 
     QByteArray currentConfig() const { return m_config; }
-    qint64 pid(const QString &node) const; // the node's haproxy, -1 if none
+    qint64 pid(const QString &node) const;    // the node's haproxy, -1 if none
     int reloads() const { return m_reloads; } // haproxy starts and reloads so far
 
 signals:

@@ -1174,9 +1174,8 @@ struct MarathonServer::Private {
             QString error;
             if (!options.runner->launch(launchFor(app, t), &error)) {
                 qCWarning(lcSandbox) << error;
-                QTimer::singleShot(0, q, [this, appId, taskId, error] {
-                    taskFailed(appId, taskId, error);
-                });
+                QTimer::singleShot(
+                    0, q, [this, appId, taskId, error] { taskFailed(appId, taskId, error); });
             }
             return true;
         }
@@ -1264,8 +1263,8 @@ struct MarathonServer::Private {
         App *app = appOfTask(taskId, &t);
         if (!app)
             return;
-        QJsonObject e{{u"appId"_s, t->appId}, {u"taskId"_s, t->id},     {u"version"_s, t->version},
-                      {u"reason"_s, cause},   {u"host"_s, t->host},     {u"slaveId"_s, t->slaveId}};
+        QJsonObject e{{u"appId"_s, t->appId}, {u"taskId"_s, t->id}, {u"version"_s, t->version},
+                      {u"reason"_s, cause},   {u"host"_s, t->host}, {u"slaveId"_s, t->slaveId}};
         if (modern())
             e[u"instanceId"_s] = t->instanceId;
         const QString appId = t->appId;
@@ -2349,7 +2348,7 @@ MarathonServer::MarathonServer(const Options &options, QObject *parent)
     d->cluster = options.cluster;
     if (!d->cluster) {
         d->cluster = AgentPool::fromHostnames(options.agents.isEmpty() ? QStringList{u"127.0.0.1"_s}
-                                                                     : options.agents);
+                                                                       : options.agents);
     }
     connect(&d->offerTimer, &QTimer::timeout, this, [this] { d->offerAgain(); });
     if (TaskRunner *runner = options.runner.get()) {

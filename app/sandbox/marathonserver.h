@@ -43,9 +43,9 @@ public:
                               QStringLiteral("development-5159-d3d-2"),
                               QStringLiteral("development-5159-d3d-3")};
         std::shared_ptr<AgentPool> cluster; // set: place tasks on this (shared) cluster
-        int offerIntervalMs = 1000;       // waiting launches are retried this often (offers)
-        int eventKeepAliveMs = 15000;     // an SSE comment line this often on /v2/events (0: never)
-        QString frameworkId;              // empty: a fixed made-up id
+        int offerIntervalMs = 1000;         // waiting launches are retried this often (offers)
+        int eventKeepAliveMs = 15000; // an SSE comment line this often on /v2/events (0: never)
+        QString frameworkId;          // empty: a fixed made-up id
         // Set: tasks really run (taskrunner.h) on the cluster's agents, which must be the
         // runner's; a task is TASK_RUNNING once its process listens, its end is TASK_FAILED,
         // health checks are probed for real, and stagingMs/healthyAfterMs no longer apply.

@@ -221,7 +221,8 @@ MesosServer::MesosServer(std::shared_ptr<AgentPool> cluster, QObject *parent)
 {
 }
 
-MesosServer::MesosServer(std::shared_ptr<AgentPool> cluster, const Options &options, QObject *parent)
+MesosServer::MesosServer(std::shared_ptr<AgentPool> cluster, const Options &options,
+                         QObject *parent)
     : QObject(parent), d(std::make_unique<Private>())
 {
     d->q = this;

@@ -87,8 +87,8 @@ QSet<int> listeningPorts(qint64 pid)
 
 // One health check probe, blocking, in the calling thread's network namespace. Marathon counts
 // HTTP 200-399 as healthy.
-bool probeOnce(const QString &protocol, const QHostAddress &address, int port,
-               const QString &path, int timeoutMs, QString *cause)
+bool probeOnce(const QString &protocol, const QHostAddress &address, int port, const QString &path,
+               int timeoutMs, QString *cause)
 {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
@@ -150,19 +150,36 @@ QByteArray nginxConfig(const QString &dir, const QList<int> &ports)
     const QByteArray d = QFile::encodeName(dir);
     // Debian's default site, with every path the task's own so tasks never share files.
     return "# Written by the Pier sandbox for one Marathon task\n"
-           "user www-data;\nworker_processes 1;\npid " + d + "/nginx.pid;\n"
-           "error_log " + d + "/error.log;\n"
+           "user www-data;\nworker_processes 1;\npid " +
+           d +
+           "/nginx.pid;\n"
+           "error_log " +
+           d +
+           "/error.log;\n"
            "events { worker_connections 128; }\n"
            "http {\n"
            "    include /etc/nginx/mime.types;\n"
            "    default_type application/octet-stream;\n"
-           "    access_log " + d + "/access.log;\n"
-           "    client_body_temp_path " + d + "/tmp/body;\n"
-           "    proxy_temp_path " + d + "/tmp/proxy;\n"
-           "    fastcgi_temp_path " + d + "/tmp/fastcgi;\n"
-           "    uwsgi_temp_path " + d + "/tmp/uwsgi;\n"
-           "    scgi_temp_path " + d + "/tmp/scgi;\n"
-           "    server {\n" + listen +
+           "    access_log " +
+           d +
+           "/access.log;\n"
+           "    client_body_temp_path " +
+           d +
+           "/tmp/body;\n"
+           "    proxy_temp_path " +
+           d +
+           "/tmp/proxy;\n"
+           "    fastcgi_temp_path " +
+           d +
+           "/tmp/fastcgi;\n"
+           "    uwsgi_temp_path " +
+           d +
+           "/tmp/uwsgi;\n"
+           "    scgi_temp_path " +
+           d +
+           "/tmp/scgi;\n"
+           "    server {\n" +
+           listen +
            "        root /usr/share/nginx/html;\n"
            "        index index.html index.htm index.nginx-debian.html;\n"
            "        server_name _;\n"
@@ -195,8 +212,8 @@ TaskRunner::TaskRunner(const Options &options, QObject *parent)
         QFile::remove(copy);
         if (QFile::copy(m_options.taskServer, copy) &&
             QFile::setPermissions(copy, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner |
-                                            QFile::ReadGroup | QFile::ExeGroup |
-                                            QFile::ReadOther | QFile::ExeOther))
+                                            QFile::ReadGroup | QFile::ExeGroup | QFile::ReadOther |
+                                            QFile::ExeOther))
             m_options.taskServer = copy;
     }
 }
@@ -284,8 +301,8 @@ bool TaskRunner::launch(const TaskLaunch &task, QString *error)
             *error = u"nginx is not installed (apt-get install nginx-light)"_s;
             return false;
         }
-        args = {u"-p"_s, dir, u"-e"_s, dir + u"/error.log"_s, u"-c"_s, conf.fileName(), u"-g"_s,
-                u"daemon off;"_s};
+        args = {u"-p"_s,         dir,     u"-e"_s,         dir + u"/error.log"_s, u"-c"_s,
+                conf.fileName(), u"-g"_s, u"daemon off;"_s};
     } else {
         program = m_options.taskServer;
         if (program.isEmpty()) {
@@ -339,8 +356,8 @@ bool TaskRunner::launch(const TaskLaunch &task, QString *error)
             });
     p->process->start();
     if (!p->process->waitForStarted(5000)) {
-        *error = u"cannot start %1 for task %2: %3"_s.arg(program, taskId,
-                                                          p->process->errorString());
+        *error =
+            u"cannot start %1 for task %2: %3"_s.arg(program, taskId, p->process->errorString());
         p->process->disconnect(this);
         delete p->process;
         return false;
@@ -374,10 +391,9 @@ void TaskRunner::checkListening(const QString &taskId)
     }
     if (p->since.elapsed() > m_options.listenTimeoutMs) {
         p->listenPoll->stop();
-        const QString message =
-            u"the task did not listen on its ports %1 within %2 s"_s.arg(
-                QString::number(p->task.ports.value(0)))
-                .arg(m_options.listenTimeoutMs / 1000);
+        const QString message = u"the task did not listen on its ports %1 within %2 s"_s
+                                    .arg(QString::number(p->task.ports.value(0)))
+                                    .arg(m_options.listenTimeoutMs / 1000);
         kill(taskId);
         emit exited(taskId, message);
     }
@@ -485,7 +501,8 @@ void TaskRunner::startHealthChecks(Proc &p)
         Check &c = p.checks[i];
         c.timer = new QTimer(p.process);
         const int index = int(i);
-        connect(c.timer, &QTimer::timeout, this, [this, taskId, index] { runCheck(taskId, index); });
+        connect(c.timer, &QTimer::timeout, this,
+                [this, taskId, index] { runCheck(taskId, index); });
         c.timer->start(std::max(1, int(c.def.value(u"intervalSeconds"_s).toDouble(60) * 1000)));
         runCheck(taskId, index); // Marathon probes once at start, then every interval
     }
@@ -514,8 +531,8 @@ void TaskRunner::runCheck(const QString &taskId, int index)
         QString cause;
         QString error;
         if (!runInNamespaceThread(
-                netns, {}, [&] { ok = probeOnce(protocol, address, port, path, timeoutMs, &cause); },
-                &error))
+                netns, {},
+                [&] { ok = probeOnce(protocol, address, port, path, timeoutMs, &cause); }, &error))
             cause = error;
         std::lock_guard<std::mutex> lock(mailbox->mutex);
         if (TaskRunner *r = mailbox->runner) {

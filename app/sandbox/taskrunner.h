@@ -36,11 +36,11 @@ struct TaskLaunch {
     QString taskId;
     QString appId; // "/nginx"
     QString version;
-    QString host; // the agent's hostname
+    QString host;  // the agent's hostname
     QString image; // docker image; empty for a command-only app
     QString cmd;
-    QList<int> ports; // host ports, PORT0...
-    QJsonObject env;  // the app's env
+    QList<int> ports;        // host ports, PORT0...
+    QJsonObject env;         // the app's env
     QJsonArray healthChecks; // Marathon's canonical health check objects
 };
 
@@ -49,12 +49,12 @@ class TaskRunner : public QObject {
 public:
     struct Options {
         QList<RunnerAgent> agents;
-        QString clusterName;   // for placementCluster()
-        QString masterAddress; // for placementCluster()
-        QString stateDir;      // tasks' files go to STATE_DIR/tasks/TASK_ID (visible in the nodes)
-        QString probeNetns;    // where health checks run from (the master's); empty: the agent's
-        QString taskServer;    // empty: found next to the running binary (see findTaskServer)
-        int killGraceMs = 3000;    // SIGTERM, then SIGKILL after this
+        QString clusterName;    // for placementCluster()
+        QString masterAddress;  // for placementCluster()
+        QString stateDir;       // tasks' files go to STATE_DIR/tasks/TASK_ID (visible in the nodes)
+        QString probeNetns;     // where health checks run from (the master's); empty: the agent's
+        QString taskServer;     // empty: found next to the running binary (see findTaskServer)
+        int killGraceMs = 3000; // SIGTERM, then SIGKILL after this
         int listenTimeoutMs = 20000; // a task that does not listen by then has failed
     };
 
@@ -89,7 +89,7 @@ public:
     QString taskDir(const QString &taskId) const;
 
 signals:
-    void running(const QString &taskId);                      // it listens on all its ports
+    void running(const QString &taskId);                        // it listens on all its ports
     void exited(const QString &taskId, const QString &message); // ended on its own
     // The task's health checks all pass (alive) or one does not; consecutive failures so far.
     void healthChanged(const QString &taskId, bool alive, int consecutiveFailures,

@@ -29,16 +29,16 @@ QString sudoWrap(const QString &command, const QString &loginUser)
 
 QString sudoFailureMessage(const QByteArray &stderrText, const QString &user, const QString &host)
 {
-    if (stderrText.contains("sudo: a password is required")
-        || stderrText.contains("sudo: a terminal is required")) {
+    if (stderrText.contains("sudo: a password is required") ||
+        stderrText.contains("sudo: a terminal is required")) {
         return QStringLiteral(
                    "sudo on %1 asks %2 for a password, and Pier cannot type one. Allow %2 to run "
                    "sudo without a password on that node (a sudoers line \"%2 ALL=(ALL) NOPASSWD: "
                    "ALL\"), or log in as root.")
             .arg(host, user);
     }
-    if (stderrText.contains("is not in the sudoers file")
-        || stderrText.contains("is not allowed to run sudo")) {
+    if (stderrText.contains("is not in the sudoers file") ||
+        stderrText.contains("is not allowed to run sudo")) {
         return QStringLiteral("%1 may not use sudo on %2; log in as a user who may, or as root.")
             .arg(user, host);
     }

@@ -61,8 +61,8 @@ QString joinWords(const QStringList &items)
 {
     if (items.size() <= 1)
         return items.value(0);
-    return items.mid(0, items.size() - 1).join(QStringLiteral(", ")) + QStringLiteral(" and ")
-        + items.last();
+    return items.mid(0, items.size() - 1).join(QStringLiteral(", ")) + QStringLiteral(" and ") +
+           items.last();
 }
 
 QString methodNames(int methods)
@@ -76,7 +76,8 @@ QString methodNames(int methods)
         names << QStringLiteral("gssapi");
     if (methods & SSH_AUTH_METHOD_HOSTBASED)
         names << QStringLiteral("hostbased");
-    return names.isEmpty() ? QStringLiteral("nothing Pier supports") : names.join(QStringLiteral(", "));
+    return names.isEmpty() ? QStringLiteral("nothing Pier supports")
+                           : names.join(QStringLiteral(", "));
 }
 
 // Without a callback, OpenSSL asks for a PEM key's passphrase on the terminal, from the worker
@@ -190,8 +191,8 @@ bool SshConnection::connect(const QString &host, int port, const QString &user,
     if (!proxyCommand.isEmpty()) {
         // libssh turns ProxyJump into "ssh -W ... jumphost"; both would run a program we do not
         // control, so say so rather than ignore it.
-        const bool jump = proxyCommand.startsWith(QLatin1String("ssh "))
-            && proxyCommand.contains(QLatin1String(" -W "));
+        const bool jump = proxyCommand.startsWith(QLatin1String("ssh ")) &&
+                          proxyCommand.contains(QLatin1String(" -W "));
         *error = jump ? QStringLiteral("the ssh config sets a ProxyJump for %1; ProxyJump is not "
                                        "supported: use a SOCKS5 proxy in the profile instead")
                             .arg(host)
@@ -218,9 +219,10 @@ bool SshConnection::connect(const QString &host, int port, const QString &user,
     if (m_configIdentity.startsWith(QLatin1String("%d/id_")))
         m_configIdentity.clear();
 
-    ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, QFile::encodeName(options.knownHostsFile).constData());
-    const QString global = options.globalKnownHostsFile.isEmpty()
-        ? QStringLiteral("/dev/null") : options.globalKnownHostsFile;
+    ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS,
+                    QFile::encodeName(options.knownHostsFile).constData());
+    const QString global = options.globalKnownHostsFile.isEmpty() ? QStringLiteral("/dev/null")
+                                                                  : options.globalKnownHostsFile;
     ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, QFile::encodeName(global).constData());
     const long timeoutSec = qMax(1, (options.connectTimeoutMs + 999) / 1000);
     ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeoutSec);
@@ -230,9 +232,9 @@ bool SshConnection::connect(const QString &host, int port, const QString &user,
 
     QString err;
     const int fd = options.socksProxy.isEmpty()
-        ? tcpConnect(m_host, m_port, options.connectTimeoutMs, &err, &m_aborted)
-        : socks5Connect(options.socksProxy, m_host, m_port, options.connectTimeoutMs, &err,
-                        &m_aborted);
+                       ? tcpConnect(m_host, m_port, options.connectTimeoutMs, &err, &m_aborted)
+                       : socks5Connect(options.socksProxy, m_host, m_port, options.connectTimeoutMs,
+                                       &err, &m_aborted);
     if (fd < 0) {
         *error = err;
         return false;
@@ -252,10 +254,15 @@ bool SshConnection::connect(const QString &host, int port, const QString &user,
         else if (handshake.hasExpired())
             *error = QStringLiteral("no SSH answer from %1 port %2 within %3 s (something listens "
                                     "there, but it is not an SSH server, or it is overloaded)")
-                         .arg(m_host).arg(m_port).arg(options.connectTimeoutMs / 1000.0);
+                         .arg(m_host)
+                         .arg(m_port)
+                         .arg(options.connectTimeoutMs / 1000.0);
         else
             *error = QStringLiteral("SSH handshake with %1 port %2 failed: %3 (is it an SSH "
-                                    "server?)").arg(m_host).arg(m_port).arg(sshError());
+                                    "server?)")
+                         .arg(m_host)
+                         .arg(m_port)
+                         .arg(sshError());
         disconnect();
         return false;
     }
@@ -273,8 +280,7 @@ bool SshConnection::connect(const QString &host, int port, const QString &user,
     return true;
 }
 
-bool SshConnection::verifyHostKey(const SshOptions &options, const SshHooks &hooks,
-                                  QString *error)
+bool SshConnection::verifyHostKey(const SshOptions &options, const SshHooks &hooks, QString *error)
 {
     ssh_key key = nullptr;
     if (ssh_get_server_publickey(m_session, &key) != SSH_OK) {
@@ -305,18 +311,19 @@ bool SshConnection::verifyHostKey(const SshOptions &options, const SshHooks &hoo
         QStringList numbers;
         for (int l : lines)
             numbers << QString::number(l);
-        const QString where = lines.isEmpty()
-            ? QStringLiteral("its entry in %1 (or in %2)")
-                  .arg(options.knownHostsFile, options.globalKnownHostsFile)
-            : QStringLiteral("line %1 of %2").arg(numbers.join(QStringLiteral(", ")),
-                                                   options.knownHostsFile);
-        *error = QStringLiteral(
-                     "the host key of %1 has changed (it now sends %2 %3), so Pier refuses to "
-                     "connect. Either the node was reinstalled or its key regenerated, or someone "
-                     "between you and the node is intercepting the connection. If you know the node "
-                     "was rebuilt, remove %4 (ssh-keygen -f %5 -R '%1') and connect again to check "
-                     "the new key.")
-                     .arg(info.host, info.type, info.fingerprint, where, options.knownHostsFile);
+        const QString where =
+            lines.isEmpty() ? QStringLiteral("its entry in %1 (or in %2)")
+                                  .arg(options.knownHostsFile, options.globalKnownHostsFile)
+                            : QStringLiteral("line %1 of %2")
+                                  .arg(numbers.join(QStringLiteral(", ")), options.knownHostsFile);
+        *error =
+            QStringLiteral(
+                "the host key of %1 has changed (it now sends %2 %3), so Pier refuses to "
+                "connect. Either the node was reinstalled or its key regenerated, or someone "
+                "between you and the node is intercepting the connection. If you know the node "
+                "was rebuilt, remove %4 (ssh-keygen -f %5 -R '%1') and connect again to check "
+                "the new key.")
+                .arg(info.host, info.type, info.fingerprint, where, options.knownHostsFile);
         return false;
     }
     case SSH_KNOWN_HOSTS_UNKNOWN:
@@ -357,8 +364,9 @@ bool SshConnection::authenticate(const SshOptions &options, const SshHooks &hook
     if (rc == SSH_AUTH_SUCCESS)
         return true;
     if (rc == SSH_AUTH_ERROR) {
-        *error = m_aborted ? QStringLiteral("cancelled")
-                           : QStringLiteral("authentication with %1 failed: %2").arg(m_host, sshError());
+        *error = m_aborted
+                     ? QStringLiteral("cancelled")
+                     : QStringLiteral("authentication with %1 failed: %2").arg(m_host, sshError());
         return false;
     }
     const int methods = ssh_userauth_list(s, nullptr);
@@ -372,8 +380,9 @@ bool SshConnection::authenticate(const SshOptions &options, const SshHooks &hook
     QStringList refused;  // what the server said no to, in words
     QStringList problems; // keys we could not even offer
     auto authError = [&]() {
-        *error = m_aborted ? QStringLiteral("cancelled")
-                           : QStringLiteral("authentication with %1 failed: %2").arg(m_host, sshError());
+        *error = m_aborted
+                     ? QStringLiteral("cancelled")
+                     : QStringLiteral("authentication with %1 failed: %2").arg(m_host, sshError());
         return false;
     };
 
@@ -397,8 +406,8 @@ bool SshConnection::authenticate(const SshOptions &options, const SshHooks &hook
                 return r;
         }
         ssh_key priv = nullptr;
-        if (ssh_pki_import_privkey_file(file.constData(), nullptr, noPrompt, nullptr, &priv)
-            != SSH_OK) {
+        if (ssh_pki_import_privkey_file(file.constData(), nullptr, noPrompt, nullptr, &priv) !=
+            SSH_OK) {
             // Encrypted (or unreadable): the stored passphrase first, then ask.
             bool opened = false;
             bool retry = false;
@@ -422,7 +431,7 @@ bool SshConnection::authenticate(const SshOptions &options, const SshHooks &hook
                 problems << (retry ? QStringLiteral("the passphrase for %1 was wrong")
                                    : QStringLiteral("%1 could not be opened (no passphrase given, "
                                                     "or not a key file)"))
-                                      .arg(displayPath(path));
+                                .arg(displayPath(path));
                 return SSH_AUTH_PARTIAL;
             }
         }
@@ -473,8 +482,10 @@ bool SshConnection::authenticate(const SshOptions &options, const SshHooks &hook
     }
     if (!refused.isEmpty()) {
         *error = QStringLiteral("the server %1 refused %2 %3 for user %4")
-                     .arg(m_host, refused.size() == 1 && !refused.first().startsWith(QLatin1String("the "))
-                              ? QStringLiteral("key") : QStringLiteral("the keys"),
+                     .arg(m_host,
+                          refused.size() == 1 && !refused.first().startsWith(QLatin1String("the "))
+                              ? QStringLiteral("key")
+                              : QStringLiteral("the keys"),
                           joinWords(refused), m_user);
         if (!problems.isEmpty())
             *error += QStringLiteral("; also, ") + problems.join(QStringLiteral("; "));
@@ -506,7 +517,8 @@ SshCommandResult SshConnection::run(const QString &command, int timeoutMs,
         result.error = m_aborted ? QStringLiteral("cancelled")
                                  : QStringLiteral("%1 on %2: %3").arg(what, m_host, sshError());
         if (!isConnected())
-            result.error = QStringLiteral("the connection to %1 was lost (%2)").arg(m_host, sshError());
+            result.error =
+                QStringLiteral("the connection to %1 was lost (%2)").arg(m_host, sshError());
         return result;
     };
     qCDebug(lcSsh).noquote() << m_user + QLatin1Char('@') + m_host << "runs" << command;
@@ -528,8 +540,8 @@ SshCommandResult SshConnection::run(const QString &command, int timeoutMs,
         ssh_channel_free(ch);
         return lost(QStringLiteral("the server refused to run the command"));
     }
-    const QDeadlineTimer deadline = timeoutMs > 0 ? QDeadlineTimer(timeoutMs)
-                                                  : QDeadlineTimer(QDeadlineTimer::Forever);
+    const QDeadlineTimer deadline =
+        timeoutMs > 0 ? QDeadlineTimer(timeoutMs) : QDeadlineTimer(QDeadlineTimer::Forever);
     char buf[16384];
     bool stopped = false;
     while (!ssh_channel_is_eof(ch)) {
@@ -540,10 +552,11 @@ SshCommandResult SshConnection::run(const QString &command, int timeoutMs,
             ssh_channel_close(ch);
             if (m_user == QLatin1String("root"))
                 terminateSiblings();
-            result.status = timedOut ? SshCommandResult::Status::TimedOut
-                                     : SshCommandResult::Status::Cancelled;
+            result.status =
+                timedOut ? SshCommandResult::Status::TimedOut : SshCommandResult::Status::Cancelled;
             result.error = timedOut ? QStringLiteral("timed out after %1 s; the command was "
-                                                     "stopped").arg(timeoutMs / 1000.0)
+                                                     "stopped")
+                                          .arg(timeoutMs / 1000.0)
                                     : QStringLiteral("cancelled");
             stopped = true;
             break;

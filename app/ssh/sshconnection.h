@@ -79,9 +79,9 @@ private:
 
 // Connects, runs one command, disconnects: for the command line. The output is collected in the
 // result, or passed to OUTPUT as it arrives when one is given (`pier ssh NODE -- tail -f ...`).
-SshRunResult runSshCommand(const QString &host, int port, const QString &user,
-                           const SshOptions &options, const QString &command, int timeoutMs,
-                           const SshHooks &hooks = {},
-                           const std::function<void(const QByteArray &, bool isStderr)> &output = {});
+SshRunResult
+runSshCommand(const QString &host, int port, const QString &user, const SshOptions &options,
+              const QString &command, int timeoutMs, const SshHooks &hooks = {},
+              const std::function<void(const QByteArray &, bool isStderr)> &output = {});
 
 } // namespace pier::ssh

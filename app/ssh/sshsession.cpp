@@ -43,8 +43,10 @@ struct SshSessionWorker {
     QString lastError; // why the connection is not there, for commands that find it so
     SshConnection conn;
 
-    template <typename F>
-    void post(F &&f) { QMetaObject::invokeMethod(q, std::forward<F>(f), Qt::QueuedConnection); }
+    template<typename F> void post(F &&f)
+    {
+        QMetaObject::invokeMethod(q, std::forward<F>(f), Qt::QueuedConnection);
+    }
 
     void loop();
     void connectJob(const std::shared_ptr<SshJob> &job);

@@ -23,13 +23,16 @@ QString connectErrorText(int err, const QString &what)
     switch (err) {
     case ECONNREFUSED:
         return QStringLiteral("connection refused by %1 (nothing listens on that port: is the "
-                              "SSH server running, and is the port right?)").arg(what);
+                              "SSH server running, and is the port right?)")
+            .arg(what);
     case ETIMEDOUT:
         return QStringLiteral("timed out connecting to %1 (the host is down, or a firewall drops "
-                              "the packets)").arg(what);
+                              "the packets)")
+            .arg(what);
     case EHOSTUNREACH:
         return QStringLiteral("no route to host %1 (the host is down or not on a network this "
-                              "machine reaches; a VPN or proxy may be missing)").arg(what);
+                              "machine reaches; a VPN or proxy may be missing)")
+            .arg(what);
     case ENETUNREACH:
         return QStringLiteral("network unreachable for %1 (no VPN or proxy into that network?)")
             .arg(what);
@@ -66,8 +69,8 @@ bool sendAll(int fd, const QByteArray &data, const QDeadlineTimer &deadline,
     while (done < data.size()) {
         if (waitFd(fd, POLLOUT, deadline, abort) != 1)
             return false;
-        const ssize_t n = ::send(fd, data.constData() + done, size_t(data.size() - done),
-                                 MSG_NOSIGNAL);
+        const ssize_t n =
+            ::send(fd, data.constData() + done, size_t(data.size() - done), MSG_NOSIGNAL);
         if (n < 0 && errno != EINTR && errno != EAGAIN)
             return false;
         if (n > 0)
@@ -77,8 +80,7 @@ bool sendAll(int fd, const QByteArray &data, const QDeadlineTimer &deadline,
 }
 
 // Exactly N bytes, or an empty array (closed, timed out, aborted).
-QByteArray recvExactly(int fd, int n, const QDeadlineTimer &deadline,
-                       const std::atomic_bool *abort)
+QByteArray recvExactly(int fd, int n, const QDeadlineTimer &deadline, const std::atomic_bool *abort)
 {
     QByteArray buf(n, Qt::Uninitialized);
     int done = 0;
@@ -97,15 +99,24 @@ QByteArray recvExactly(int fd, int n, const QDeadlineTimer &deadline,
 QString socksReplyText(int code)
 {
     switch (code) {
-    case 1: return QStringLiteral("general failure of the proxy");
-    case 2: return QStringLiteral("the proxy's rules do not allow this connection");
-    case 3: return QStringLiteral("network unreachable from the proxy");
-    case 4: return QStringLiteral("host unreachable from the proxy");
-    case 5: return QStringLiteral("connection refused (nothing listens on that port)");
-    case 6: return QStringLiteral("timed out (TTL expired)");
-    case 7: return QStringLiteral("the proxy does not support CONNECT");
-    case 8: return QStringLiteral("the proxy does not support this address type");
-    default: return QStringLiteral("unknown SOCKS5 error %1").arg(code);
+    case 1:
+        return QStringLiteral("general failure of the proxy");
+    case 2:
+        return QStringLiteral("the proxy's rules do not allow this connection");
+    case 3:
+        return QStringLiteral("network unreachable from the proxy");
+    case 4:
+        return QStringLiteral("host unreachable from the proxy");
+    case 5:
+        return QStringLiteral("connection refused (nothing listens on that port)");
+    case 6:
+        return QStringLiteral("timed out (TTL expired)");
+    case 7:
+        return QStringLiteral("the proxy does not support CONNECT");
+    case 8:
+        return QStringLiteral("the proxy does not support this address type");
+    default:
+        return QStringLiteral("unknown SOCKS5 error %1").arg(code);
     }
 }
 
@@ -143,7 +154,8 @@ int tcpConnect(const QString &host, int port, int timeoutMs, QString *error,
     const int gai = ::getaddrinfo(node.constData(), service.constData(), &hints, &res);
     if (gai != 0) {
         *error = QStringLiteral("cannot resolve host name %1: %2 (is the name right, and is the "
-                                "VPN up?)").arg(host, QString::fromLocal8Bit(gai_strerror(gai)));
+                                "VPN up?)")
+                     .arg(host, QString::fromLocal8Bit(gai_strerror(gai)));
         return -1;
     }
     int lastErr = ETIMEDOUT;
@@ -216,9 +228,10 @@ int socks5Connect(const QString &proxy, const QString &host, int port, int timeo
         *error = QStringLiteral("SOCKS5 proxy %1, connecting to %2: %3").arg(proxy, target, why);
         return -1;
     };
-    const QString lost = abort && abort->load()
-        ? QStringLiteral("cancelled")
-        : QStringLiteral("the proxy closed the connection or did not answer in time");
+    const QString lost =
+        abort && abort->load()
+            ? QStringLiteral("cancelled")
+            : QStringLiteral("the proxy closed the connection or did not answer in time");
 
     // Greeting: version 5, one method, "no authentication".
     if (!sendAll(fd, QByteArray("\x05\x01\x00", 3), deadline, abort))
@@ -260,8 +273,12 @@ int socks5Connect(const QString &proxy, const QString &host, int port, int timeo
         return fail(socksReplyText(quint8(head.at(1))));
     int rest = 0;
     switch (quint8(head.at(3))) {
-    case 1: rest = 4; break;
-    case 4: rest = 16; break;
+    case 1:
+        rest = 4;
+        break;
+    case 4:
+        rest = 16;
+        break;
     case 3: {
         const QByteArray len = recvExactly(fd, 1, deadline, abort);
         if (len.size() != 1)

@@ -5,13 +5,20 @@ namespace pier::ssh {
 QString stateName(SshState state)
 {
     switch (state) {
-    case SshState::Idle: return QStringLiteral("idle");
-    case SshState::Connecting: return QStringLiteral("connecting");
-    case SshState::VerifyingHostKey: return QStringLiteral("verifying host key");
-    case SshState::Authenticating: return QStringLiteral("authenticating");
-    case SshState::Ready: return QStringLiteral("ready");
-    case SshState::Failed: return QStringLiteral("failed");
-    case SshState::Closed: return QStringLiteral("closed");
+    case SshState::Idle:
+        return QStringLiteral("idle");
+    case SshState::Connecting:
+        return QStringLiteral("connecting");
+    case SshState::VerifyingHostKey:
+        return QStringLiteral("verifying host key");
+    case SshState::Authenticating:
+        return QStringLiteral("authenticating");
+    case SshState::Ready:
+        return QStringLiteral("ready");
+    case SshState::Failed:
+        return QStringLiteral("failed");
+    case SshState::Closed:
+        return QStringLiteral("closed");
     }
     return {};
 }

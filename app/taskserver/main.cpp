@@ -29,11 +29,20 @@ static std::string escapeHtml(const std::string &s)
     std::string out;
     for (char c : s) {
         switch (c) {
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '&': out += "&amp;"; break;
-        case '"': out += "&quot;"; break;
-        default: out += c;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        case '&':
+            out += "&amp;";
+            break;
+        case '"':
+            out += "&quot;";
+            break;
+        default:
+            out += c;
         }
     }
     return out;
@@ -117,12 +126,11 @@ int main(int argc, char **argv)
         std::fprintf(stderr, "pier-task-server: no port to listen on (PORT0 is not set)\n");
         return 2;
     }
-    const std::string page = "<!DOCTYPE html>\n<html><head><title>" + escapeHtml(app) +
-                             "</title></head><body>\n<h1>" + escapeHtml(app) +
-                             "</h1>\n<p>app: " + escapeHtml(app) + "</p>\n<p>task: " +
-                             escapeHtml(task) + "</p>\n<p>image: " + escapeHtml(image) +
-                             "</p>\n<p>host: " + escapeHtml(env("HOST")) +
-                             "</p>\n</body></html>\n";
+    const std::string page =
+        "<!DOCTYPE html>\n<html><head><title>" + escapeHtml(app) + "</title></head><body>\n<h1>" +
+        escapeHtml(app) + "</h1>\n<p>app: " + escapeHtml(app) +
+        "</p>\n<p>task: " + escapeHtml(task) + "</p>\n<p>image: " + escapeHtml(image) +
+        "</p>\n<p>host: " + escapeHtml(env("HOST")) + "</p>\n</body></html>\n";
     std::fprintf(stderr, "pier-task-server: %s (%s) serving %s\n", task.c_str(), image.c_str(),
                  app.c_str());
     for (;;) {

@@ -44,9 +44,9 @@ struct Bench {
     bool reset()
     {
         for (const ClusterNode &n : status.nodes) {
-            const ProcessResult r = runInNamespace(
-                n.netns, iptablesTool(status.backend, u"iptables-restore"_s), {},
-                presetRules(status.preset, status.internalRange));
+            const ProcessResult r =
+                runInNamespace(n.netns, iptablesTool(status.backend, u"iptables-restore"_s), {},
+                               presetRules(status.preset, status.internalRange));
             if (!r.ok()) {
                 out() << "reset failed: " << r.errorText() << "\n";
                 return false;
@@ -76,11 +76,12 @@ struct Bench {
         int pending = 0;
         for (const nodes::Node &n : nodes) {
             auto *j = new nodes::NodeFirewallJob(pool.session(n), n, request);
-            QObject::connect(j, &nodes::NodeFirewallJob::finished, j, [&pending, j](const nodes::FirewallOutcome &o) {
-                if (!o.ok)
-                    out() << j->node().name << ": " << o.error << "\n";
-                --pending;
-            });
+            QObject::connect(j, &nodes::NodeFirewallJob::finished, j,
+                             [&pending, j](const nodes::FirewallOutcome &o) {
+                                 if (!o.ok)
+                                     out() << j->node().name << ": " << o.error << "\n";
+                                 --pending;
+                             });
             jobs << j;
             ++pending;
             j->start();
@@ -95,7 +96,8 @@ struct Bench {
     qint64 external(const QString &program, const QStringList &args, const QStringList &env)
     {
         QTemporaryDir home; // no ControlPersist socket or cache from an earlier run
-        QStringList full{u"netns"_s, u"exec"_s, status.vpnNetns, u"env"_s, u"HOME="_s + home.path()};
+        QStringList full{u"netns"_s, u"exec"_s, status.vpnNetns, u"env"_s,
+                         u"HOME="_s + home.path()};
         full << env << program << args;
         QElapsedTimer t;
         t.start();
@@ -109,9 +111,11 @@ struct Bench {
 
     QStringList sshArgs() const
     {
-        return {u"-F"_s, u"/dev/null"_s, u"-i"_s, status.sshKeyFile, u"-o"_s,
-                u"UserKnownHostsFile="_s + status.knownHostsFile, u"-o"_s,
-                u"StrictHostKeyChecking=yes"_s, u"-o"_s, u"BatchMode=yes"_s};
+        return {u"-F"_s, u"/dev/null"_s,
+                u"-i"_s, status.sshKeyFile,
+                u"-o"_s, u"UserKnownHostsFile="_s + status.knownHostsFile,
+                u"-o"_s, u"StrictHostKeyChecking=yes"_s,
+                u"-o"_s, u"BatchMode=yes"_s};
     }
 
     qint64 parallelSsh(const QString &hostsFile)
@@ -128,14 +132,13 @@ struct Bench {
         QStringList hosts;
         for (const nodes::Node &n : nodes)
             hosts << n.address;
-        return external(u"ansible"_s,
-                        {u"all"_s, u"-i"_s, hosts.join(u',') + u',', u"-u"_s, status.sshUser,
-                         u"--private-key"_s, status.sshKeyFile, u"--ssh-common-args"_s,
-                         u"-F /dev/null -o UserKnownHostsFile="_s + status.knownHostsFile,
-                         u"-f"_s, QString::number(nodes.size()), u"-b"_s, u"-m"_s, u"shell"_s,
-                         u"-a"_s, script},
-                        {u"ANSIBLE_PYTHON_INTERPRETER=auto_silent"_s,
-                         u"ANSIBLE_DEPRECATION_WARNINGS=False"_s});
+        return external(
+            u"ansible"_s,
+            {u"all"_s, u"-i"_s, hosts.join(u',') + u',', u"-u"_s, status.sshUser,
+             u"--private-key"_s, status.sshKeyFile, u"--ssh-common-args"_s,
+             u"-F /dev/null -o UserKnownHostsFile="_s + status.knownHostsFile, u"-f"_s,
+             QString::number(nodes.size()), u"-b"_s, u"-m"_s, u"shell"_s, u"-a"_s, script},
+            {u"ANSIBLE_PYTHON_INTERPRETER=auto_silent"_s, u"ANSIBLE_DEPRECATION_WARNINGS=False"_s});
     }
 };
 
@@ -155,7 +158,8 @@ bool runSize(int size)
     Bench b;
     b.status = *cluster.status(&error);
     SocksProxy::Options po;
-    po.routes << SocksProxy::Route{QHostAddress::parseSubnet(b.status.internalRange), b.status.vpnNetns};
+    po.routes << SocksProxy::Route{QHostAddress::parseSubnet(b.status.internalRange),
+                                   b.status.vpnNetns};
     SocksProxy proxy(po);
     proxy.listen();
     b.profile.sshUser = b.status.sshUser;
@@ -174,9 +178,10 @@ bool runSize(int size)
     b.nodes = nodes::nodesFromProfile(entries);
     firewall::Query q;
     q.port = 80;
-    const firewall::FixPlan plan = firewall::planFix(
-        firewall::parseIptablesSave(QString::fromLatin1(presetRules(b.status.preset, b.status.internalRange))),
-        q, firewall::parseProbe(u"uid=0\nhave=iptables\n"_s));
+    const firewall::FixPlan plan =
+        firewall::planFix(firewall::parseIptablesSave(QString::fromLatin1(
+                              presetRules(b.status.preset, b.status.internalRange))),
+                          q, firewall::parseProbe(u"uid=0\nhave=iptables\n"_s));
     b.script = plan.applyScript();
 
     auto pool = std::make_unique<nodes::NodeSessionPool>(b.profile);
@@ -185,7 +190,11 @@ bool runSize(int size)
     so.agentSocket.clear();
     pool->setOptions(so);
 
-    struct Row { QString what; qint64 ms; int opened; };
+    struct Row {
+        QString what;
+        qint64 ms;
+        int opened;
+    };
     QList<Row> rows;
     auto measure = [&](const QString &what, const std::function<qint64()> &fn) {
         b.reset();

@@ -66,8 +66,8 @@ int main(int argc, char **argv)
     {
         QFile f(o.knownHostsFile);
         f.open(QIODevice::WriteOnly);
-        f.write(QStringLiteral("[127.0.0.1]:%1 ").arg(sshd.port()).toUtf8()
-                + pier::test::readAll(sshd.hostKey() + QStringLiteral(".pub")));
+        f.write(QStringLiteral("[127.0.0.1]:%1 ").arg(sshd.port()).toUtf8() +
+                pier::test::readAll(sshd.hostKey() + QStringLiteral(".pub")));
     }
     o.globalKnownHostsFile.clear();
     o.configFiles.clear();
@@ -77,8 +77,10 @@ int main(int argc, char **argv)
 
     out << "SSH sessions to a loopback OpenSSH sshd, `true` on each, median of " << rounds
         << " rounds (seconds)\n";
-    out << QStringLiteral("%1 %2 %3\n").arg(QStringLiteral("N"), 4).arg(QStringLiteral("cold"), 8)
-                                        .arg(QStringLiteral("warm"), 8);
+    out << QStringLiteral("%1 %2 %3\n")
+               .arg(QStringLiteral("N"), 4)
+               .arg(QStringLiteral("cold"), 8)
+               .arg(QStringLiteral("warm"), 8);
     for (int n : {4, 16, 64}) {
         std::vector<double> cold, warm;
         for (int r = 0; r < rounds; ++r) {
@@ -102,7 +104,9 @@ int main(int argc, char **argv)
             }
             warm.push_back(t.elapsed() / 1000.0);
         }
-        out << QStringLiteral("%1 %2 %3\n").arg(n, 4).arg(median(cold), 8, 'f', 3)
+        out << QStringLiteral("%1 %2 %3\n")
+                   .arg(n, 4)
+                   .arg(median(cold), 8, 'f', 3)
                    .arg(median(warm), 8, 'f', 3)
             << Qt::flush;
     }

@@ -275,8 +275,7 @@ void TestCluster::tutorialFixOpensOneNode()
         runInNamespace(m_status.routerNetns, findProgram(QStringLiteral("iptables")),
                        {QStringLiteral("-S"), QStringLiteral("PIER-VPC")})
             .out;
-    QVERIFY2(chain.contains("-o n0 -p tcp -m multiport --dports 8080"),
-             chain.constData());
+    QVERIFY2(chain.contains("-o n0 -p tcp -m multiport --dports 8080"), chain.constData());
     QVERIFY2(!chain.contains("allow-http"), chain.constData());
     QVERIFY2(m_cluster->removeAllowRule(QStringLiteral("allow-8080-masters"), &error),
              qPrintable(error));

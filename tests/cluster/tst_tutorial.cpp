@@ -56,15 +56,17 @@ private slots:
         QVERIFY(nodes.size() >= 3);
 
         // 1. POST the tutorial's app definition to Marathon.
-        const QString definition = QStringLiteral(PIER_TEST_DATA "/../../resources/templates/nginx.json");
+        const QString definition =
+            QStringLiteral(PIER_TEST_DATA "/../../resources/templates/nginx.json");
         QVERIFY(QFileInfo::exists(definition));
-        Run post = run(QStringLiteral("curl"),
-                       {QStringLiteral("-sS"), QStringLiteral("--socks5-hostname"), m_proxy,
-                        QStringLiteral("-o"), QStringLiteral("/dev/null"), QStringLiteral("-w"),
-                        QStringLiteral("%{http_code}"), QStringLiteral("-X"), QStringLiteral("POST"),
-                        QStringLiteral("-H"), QStringLiteral("Content-Type: application/json"),
-                        QStringLiteral("--data-binary"), QLatin1Char('@') + definition,
-                        marathon + QStringLiteral("/v2/apps")});
+        Run post =
+            run(QStringLiteral("curl"),
+                {QStringLiteral("-sS"), QStringLiteral("--socks5-hostname"), m_proxy,
+                 QStringLiteral("-o"), QStringLiteral("/dev/null"), QStringLiteral("-w"),
+                 QStringLiteral("%{http_code}"), QStringLiteral("-X"), QStringLiteral("POST"),
+                 QStringLiteral("-H"), QStringLiteral("Content-Type: application/json"),
+                 QStringLiteral("--data-binary"), QLatin1Char('@') + definition,
+                 marathon + QStringLiteral("/v2/apps")});
         QCOMPARE(post.exitCode, 0);
         QCOMPARE(post.out, QByteArray("201"));
 
@@ -77,7 +79,8 @@ private slots:
                 const Run r = run(QStringLiteral("curl"),
                                   {QStringLiteral("-sS"), QStringLiteral("--socks5-hostname"),
                                    m_proxy, marathon + QStringLiteral("/v2/apps/nginx")});
-                app = QJsonDocument::fromJson(r.out).object().value(QStringLiteral("app")).toObject();
+                app =
+                    QJsonDocument::fromJson(r.out).object().value(QStringLiteral("app")).toObject();
                 return app.value(QStringLiteral("tasksRunning")).toInt() == 1;
             }(),
             30000);
@@ -115,10 +118,10 @@ private slots:
 
         // 4. Port 80 on the node's external address does not answer from the internet: the VPC
         // firewall drops it (curl's 28 is a timeout, not a refusal).
-        const Run external = run(QStringLiteral("curl"),
-                                 {QStringLiteral("-s"), QStringLiteral("-m"), QStringLiteral("3"),
-                                  QStringLiteral("--socks5-hostname"), m_proxy,
-                                  QStringLiteral("http://%1/").arg(otherExternal)});
+        const Run external =
+            run(QStringLiteral("curl"), {QStringLiteral("-s"), QStringLiteral("-m"),
+                                         QStringLiteral("3"), QStringLiteral("--socks5-hostname"),
+                                         m_proxy, QStringLiteral("http://%1/").arg(otherExternal)});
         QCOMPARE(external.exitCode, 28);
 
         // 5. SSH to the external address (tcp:22 is open to the world on GCE) and read the
@@ -129,9 +132,10 @@ private slots:
             {QStringLiteral("-F"), QStringLiteral("/dev/null"), QStringLiteral("-o"),
              QStringLiteral("BatchMode=yes"), QStringLiteral("-o"),
              QStringLiteral("ProxyCommand=") + proxyCommand, QStringLiteral("-o"),
-             QStringLiteral("UserKnownHostsFile=") + m_up.value(QStringLiteral("known_hosts")).toString(),
-             QStringLiteral("-o"), QStringLiteral("StrictHostKeyChecking=yes"), QStringLiteral("-i"),
-             m_up.value(QStringLiteral("ssh_key_file")).toString(),
+             QStringLiteral("UserKnownHostsFile=") +
+                 m_up.value(QStringLiteral("known_hosts")).toString(),
+             QStringLiteral("-o"), QStringLiteral("StrictHostKeyChecking=yes"),
+             QStringLiteral("-i"), m_up.value(QStringLiteral("ssh_key_file")).toString(),
              m_up.value(QStringLiteral("ssh_user")).toString() + QLatin1Char('@') + otherExternal,
              QStringLiteral("sudo iptables -S INPUT; hostname")});
         QVERIFY2(ssh.exitCode == 0, ssh.err.constData());

@@ -40,10 +40,7 @@ private slots:
     void cleanupTestCase();
 
 private:
-    QMap<QString, QString> env() const
-    {
-        return {{QStringLiteral("PIER_SANDBOX_ID"), m_id}};
-    }
+    QMap<QString, QString> env() const { return {{QStringLiteral("PIER_SANDBOX_ID"), m_id}}; }
     test::PierRun pier(const QStringList &args, int timeoutMs = 240000)
     {
         return test::runPier(args, m_config.path(), env(), timeoutMs);
@@ -51,12 +48,15 @@ private:
     // The GCE resources that exist under Pier's names (the network is read, never made).
     QStringList gceResources()
     {
-        const auto r = pier({QStringLiteral("gce"), QStringLiteral("status"), QStringLiteral("--json")});
+        const auto r =
+            pier({QStringLiteral("gce"), QStringLiteral("status"), QStringLiteral("--json")});
         if (r.exitCode != 0)
             return {QStringLiteral("ERROR: ") + r.err};
         QStringList out;
-        const QJsonArray steps =
-            QJsonDocument::fromJson(r.out.toUtf8()).object().value(QStringLiteral("steps")).toArray();
+        const QJsonArray steps = QJsonDocument::fromJson(r.out.toUtf8())
+                                     .object()
+                                     .value(QStringLiteral("steps"))
+                                     .toArray();
         for (const QJsonValue &s : steps) {
             const QString id = s[QStringLiteral("id")].toString();
             if (id != QLatin1String("network") &&
@@ -79,31 +79,32 @@ private:
         QMap<QString, QString> rules;
         const QString proxyCommand = QStringLiteral("nc -X 5 -x %1 %h %p").arg(m_proxy);
         for (const QJsonValue &n : m_up.value(QStringLiteral("nodes")).toArray()) {
-            const Run ssh = run(
-                QStringLiteral("ssh"),
-                {QStringLiteral("-F"), QStringLiteral("/dev/null"), QStringLiteral("-o"),
-                 QStringLiteral("BatchMode=yes"), QStringLiteral("-o"),
-                 QStringLiteral("ProxyCommand=") + proxyCommand, QStringLiteral("-o"),
-                 QStringLiteral("UserKnownHostsFile=") +
-                     m_up.value(QStringLiteral("known_hosts")).toString(),
-                 QStringLiteral("-o"), QStringLiteral("StrictHostKeyChecking=yes"),
-                 QStringLiteral("-i"), m_up.value(QStringLiteral("ssh_key_file")).toString(),
-                 m_up.value(QStringLiteral("ssh_user")).toString() + QLatin1Char('@') +
-                     n[QStringLiteral("external_address")].toString(),
-                 QStringLiteral("sudo iptables-save")});
+            const Run ssh =
+                run(QStringLiteral("ssh"),
+                    {QStringLiteral("-F"), QStringLiteral("/dev/null"), QStringLiteral("-o"),
+                     QStringLiteral("BatchMode=yes"), QStringLiteral("-o"),
+                     QStringLiteral("ProxyCommand=") + proxyCommand, QStringLiteral("-o"),
+                     QStringLiteral("UserKnownHostsFile=") +
+                         m_up.value(QStringLiteral("known_hosts")).toString(),
+                     QStringLiteral("-o"), QStringLiteral("StrictHostKeyChecking=yes"),
+                     QStringLiteral("-i"), m_up.value(QStringLiteral("ssh_key_file")).toString(),
+                     m_up.value(QStringLiteral("ssh_user")).toString() + QLatin1Char('@') +
+                         n[QStringLiteral("external_address")].toString(),
+                     QStringLiteral("sudo iptables-save")});
             QString text = QString::fromUtf8(ssh.exitCode == 0 ? ssh.out : "ERROR " + ssh.err);
             text.remove(QRegularExpression(QStringLiteral("^#[^\n]*\n"),
                                            QRegularExpression::MultilineOption));
-            text.replace(QRegularExpression(QStringLiteral("\\[\\d+:\\d+\\]")), QStringLiteral("[0:0]"));
+            text.replace(QRegularExpression(QStringLiteral("\\[\\d+:\\d+\\]")),
+                         QStringLiteral("[0:0]"));
             rules.insert(n[QStringLiteral("name")].toString(), text);
         }
         return rules;
     }
     QByteArray fetch(const QString &url)
     {
-        return run(QStringLiteral("curl"), {QStringLiteral("-s"), QStringLiteral("-m"),
-                                            QStringLiteral("5"), QStringLiteral("--socks5-hostname"),
-                                            m_proxy, url})
+        return run(QStringLiteral("curl"),
+                   {QStringLiteral("-s"), QStringLiteral("-m"), QStringLiteral("5"),
+                    QStringLiteral("--socks5-hostname"), m_proxy, url})
             .out;
     }
     static QString lastLine(const QString &out)
@@ -116,9 +117,9 @@ private:
     QJsonObject m_up;
     QString m_proxy;
     QMap<QString, QString> m_rulesBefore;
-    const QStringList m_allGce{QStringLiteral("address"), QStringLiteral("pool"),
+    const QStringList m_allGce{QStringLiteral("address"),   QStringLiteral("pool"),
                                QStringLiteral("instances"), QStringLiteral("rule"),
-                               QStringLiteral("tags"), QStringLiteral("firewall")};
+                               QStringLiteral("tags"),      QStringLiteral("firewall")};
 };
 
 void TestDeploy::initTestCase()
@@ -136,7 +137,8 @@ void TestDeploy::initTestCase()
     m_id = uniqueId("dpl");
     // HAProxy's refresh is the bridge's cron minute on a real node; a second keeps this short.
     const auto r = test::runPier(
-        {QStringLiteral("sandbox"), QStringLiteral("up"), QStringLiteral("--json")}, m_config.path(),
+        {QStringLiteral("sandbox"), QStringLiteral("up"), QStringLiteral("--json")},
+        m_config.path(),
         {{QStringLiteral("PIER_SANDBOX_ID"), m_id},
          {QStringLiteral("PIER_SANDBOX_HAPROXY_INTERVAL_MS"), QStringLiteral("1000")}});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
@@ -159,8 +161,9 @@ void TestDeploy::deployRedeployUndeploy()
     QVERIFY2(first.exitCode == 0, qPrintable(first.err));
     qInfo("first deploy: %lld ms", clock.elapsed());
     const QString url = lastLine(first.out);
-    QVERIFY2(QRegularExpression(QStringLiteral("^http://203\\.0\\.113\\.\\d+/$")).match(url).hasMatch(),
-             qPrintable(first.out));
+    QVERIFY2(
+        QRegularExpression(QStringLiteral("^http://203\\.0\\.113\\.\\d+/$")).match(url).hasMatch(),
+        qPrintable(first.out));
     QVERIFY2(fetch(url).contains("<title>Welcome to nginx!</title>"), qPrintable(url));
     QCOMPARE(gceResources(), m_allGce);
     QCOMPARE(marathonApps(), QStringList{QStringLiteral("/nginx")});
@@ -252,8 +255,8 @@ void TestDeploy::cleanupTestCase()
 {
     if (m_id.isEmpty())
         return;
-    const auto r = test::runPier({QStringLiteral("sandbox"), QStringLiteral("down")},
-                                 m_config.path(), env());
+    const auto r =
+        test::runPier({QStringLiteral("sandbox"), QStringLiteral("down")}, m_config.path(), env());
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     QVERIFY(!Cluster(m_id).hasLeftovers());
 }

@@ -47,8 +47,8 @@ private:
 
     test::PierRun pier(const QStringList &args)
     {
-        return test::runPier(QStringList{QStringLiteral("gce")} + args + m_common, m_home.path(), {},
-                             120000);
+        return test::runPier(QStringList{QStringLiteral("gce")} + args + m_common, m_home.path(),
+                             {}, 120000);
     }
 
     QString routerCommand(const QStringList &args) const
@@ -88,8 +88,9 @@ private slots:
         const QString key = m_home.filePath(QStringLiteral("key.json"));
         QVERIFY(m_server->writeServiceAccountKey(key));
         m_common = {QStringLiteral("--endpoint"), m_server->endpoint().toString(),
-                    QStringLiteral("--key-file"), key, QStringLiteral("--region"), o.region,
-                    QStringLiteral("--zone"), o.zone};
+                    QStringLiteral("--key-file"), key,
+                    QStringLiteral("--region"),   o.region,
+                    QStringLiteral("--zone"),     o.zone};
     }
 
     void cleanupTestCase()
@@ -107,15 +108,18 @@ private slots:
 
     void addressAnswersThroughTheLoadBalancer()
     {
-        const auto apply = pier({QStringLiteral("apply"), QStringLiteral("--port"), QStringLiteral("80")});
+        const auto apply =
+            pier({QStringLiteral("apply"), QStringLiteral("--port"), QStringLiteral("80")});
         QVERIFY2(apply.exitCode == 0, qPrintable(apply.err));
         const QString ip = QUrl(apply.out.trimmed()).host();
         QVERIFY2(ip.startsWith(QLatin1String("203.0.113.")), qPrintable(apply.out));
         QVERIFY2(m_router->lastError().isEmpty(), qPrintable(m_router->lastError()));
-        QCOMPARE(m_router->activeMembers(QStringLiteral("pier-http")).size(), m_status.nodes.size());
+        QCOMPARE(m_router->activeMembers(QStringLiteral("pier-http")).size(),
+                 m_status.nodes.size());
         const auto seen = connect(ip, 12);
         QVERIFY2(seen.value(ProbeResult::Connected) == 12,
-                 qPrintable(QStringLiteral("%1 of 12 connected").arg(seen.value(ProbeResult::Connected))));
+                 qPrintable(
+                     QStringLiteral("%1 of 12 connected").arg(seen.value(ProbeResult::Connected))));
         // Each member holds the address as a local route, as GCE's guest agent does.
         for (const ClusterNode &n : m_status.nodes) {
             const QString routes = QString::fromLatin1(
@@ -139,34 +143,40 @@ private slots:
         QSignalSpy spy(del, &gce::GceReply::finished);
         QVERIFY(spy.wait());
         QVERIFY2(!del->error(), qPrintable(del->error().toText()));
-        const QString ip = m_server->resource(QStringLiteral("regions/us-central1/addresses/pier-address"))
-                               .value(QStringLiteral("address")).toString();
+        const QString ip =
+            m_server->resource(QStringLiteral("regions/us-central1/addresses/pier-address"))
+                .value(QStringLiteral("address"))
+                .toString();
         const auto seen = connect(ip, 4);
         QCOMPARE(seen.value(ProbeResult::TimedOut), 4);
         // apply puts it back (the rest is adopted as it is).
-        const auto apply = pier({QStringLiteral("apply"), QStringLiteral("--port"), QStringLiteral("80")});
+        const auto apply =
+            pier({QStringLiteral("apply"), QStringLiteral("--port"), QStringLiteral("80")});
         QVERIFY2(apply.exitCode == 0, qPrintable(apply.err));
         QCOMPARE(connect(ip, 4).value(ProbeResult::Connected), 4);
     }
 
     void aBlockedNodeLosesTrafficOnlyWithTheHealthCheck()
     {
-        const QString ip = m_server->resource(QStringLiteral("regions/us-central1/addresses/pier-address"))
-                               .value(QStringLiteral("address")).toString();
+        const QString ip =
+            m_server->resource(QStringLiteral("regions/us-central1/addresses/pier-address"))
+                .value(QStringLiteral("address"))
+                .toString();
         const ClusterNode &blocked = m_status.nodes.at(1);
         const QString iptables = iptablesTool(m_status.backend, QStringLiteral("iptables"));
-        const ProcessResult r = runInNamespace(
-            blocked.netns, iptables,
-            {QStringLiteral("-I"), QStringLiteral("INPUT"), QStringLiteral("-p"), QStringLiteral("tcp"),
-             QStringLiteral("--dport"), QStringLiteral("80"), QStringLiteral("-j"), QStringLiteral("DROP")});
+        const ProcessResult r =
+            runInNamespace(blocked.netns, iptables,
+                           {QStringLiteral("-I"), QStringLiteral("INPUT"), QStringLiteral("-p"),
+                            QStringLiteral("tcp"), QStringLiteral("--dport"), QStringLiteral("80"),
+                            QStringLiteral("-j"), QStringLiteral("DROP")});
         QVERIFY2(r.ok(), qPrintable(r.errorText()));
         auto seen = connect(ip, 30, 300);
         qInfo("without health check: %d of 30 connected", seen.value(ProbeResult::Connected));
         QVERIFY(seen.value(ProbeResult::TimedOut) > 0);
         QVERIFY(seen.value(ProbeResult::Connected) > 0);
 
-        const auto apply = pier({QStringLiteral("apply"), QStringLiteral("--port"), QStringLiteral("80"),
-                                 QStringLiteral("--health-check")});
+        const auto apply = pier({QStringLiteral("apply"), QStringLiteral("--port"),
+                                 QStringLiteral("80"), QStringLiteral("--health-check")});
         QVERIFY2(apply.exitCode == 0, qPrintable(apply.err));
         QElapsedTimer t;
         t.start();
@@ -174,7 +184,8 @@ private slots:
                t.elapsed() < 15000)
             QTest::qWait(100);
         QVERIFY2(!m_router->activeMembers(QStringLiteral("pier-http")).contains(blocked.name),
-                 qPrintable(m_router->activeMembers(QStringLiteral("pier-http")).join(QLatin1Char(','))));
+                 qPrintable(
+                     m_router->activeMembers(QStringLiteral("pier-http")).join(QLatin1Char(','))));
         qInfo("health check took the blocked node out after %lld ms", t.elapsed());
         seen = connect(ip, 30, 300);
         QCOMPARE(seen.value(ProbeResult::Connected), 30);
@@ -194,8 +205,10 @@ private slots:
 
     void teardownLeavesNoLoadBalancer()
     {
-        const QString ip = m_server->resource(QStringLiteral("regions/us-central1/addresses/pier-address"))
-                               .value(QStringLiteral("address")).toString();
+        const QString ip =
+            m_server->resource(QStringLiteral("regions/us-central1/addresses/pier-address"))
+                .value(QStringLiteral("address"))
+                .toString();
         const auto teardown = pier({QStringLiteral("teardown")});
         QVERIFY2(teardown.exitCode == 0, qPrintable(teardown.err));
         QCOMPARE(connect(ip, 4).value(ProbeResult::Connected), 0);
@@ -203,18 +216,19 @@ private slots:
         const IptablesBackend routerBackend =
             backendAvailable(IptablesBackend::Nft) ? IptablesBackend::Nft : IptablesBackend::Legacy;
         const QString mangle = routerCommand(
-            {iptablesTool(routerBackend, QStringLiteral("iptables")), QStringLiteral("-t"), QStringLiteral("mangle"),
-             QStringLiteral("-S"), QStringLiteral("PIER-LB")});
+            {iptablesTool(routerBackend, QStringLiteral("iptables")), QStringLiteral("-t"),
+             QStringLiteral("mangle"), QStringLiteral("-S"), QStringLiteral("PIER-LB")});
         QVERIFY2(!mangle.contains(QLatin1String("-A PIER-LB")), qPrintable(mangle));
-        const QString rules = routerCommand({findProgram(QStringLiteral("ip")), QStringLiteral("rule")});
+        const QString rules =
+            routerCommand({findProgram(QStringLiteral("ip")), QStringLiteral("rule")});
         QVERIFY2(!rules.contains(QLatin1String("fwmark")), qPrintable(rules));
         for (const ClusterNode &n : m_status.nodes) {
-            const QString routes = QString::fromLatin1(
-                runInNamespace(n.netns, findProgram(QStringLiteral("ip")),
-                               {QStringLiteral("route"), QStringLiteral("show"),
-                                QStringLiteral("table"), QStringLiteral("all"),
-                                QStringLiteral("proto"), QStringLiteral("66")})
-                    .out);
+            const QString routes =
+                QString::fromLatin1(runInNamespace(n.netns, findProgram(QStringLiteral("ip")),
+                                                   {QStringLiteral("route"), QStringLiteral("show"),
+                                                    QStringLiteral("table"), QStringLiteral("all"),
+                                                    QStringLiteral("proto"), QStringLiteral("66")})
+                                        .out);
             QVERIFY2(routes.trimmed().isEmpty(), qPrintable(routes));
         }
         // The VPC firewall is back to GCE's defaults.

@@ -105,8 +105,8 @@ private:
         for (const QString &c :
              {QStringLiteral("regions/us-central1/addresses"),
               QStringLiteral("regions/us-central1/targetPools"),
-              QStringLiteral("regions/us-central1/forwardingRules"), QStringLiteral("global/firewalls"),
-              QStringLiteral("global/httpHealthChecks")})
+              QStringLiteral("regions/us-central1/forwardingRules"),
+              QStringLiteral("global/firewalls"), QStringLiteral("global/httpHealthChecks")})
             all << server->resourcePaths(c);
         return all;
     }
@@ -114,8 +114,10 @@ private:
     QStringList tags(const QString &instance) const
     {
         QStringList out;
-        const QJsonObject i = server->resource(QStringLiteral("zones/%1/instances/%2").arg(kZone, instance));
-        for (const QJsonValue &v : i.value(QStringLiteral("tags")).toObject().value(QStringLiteral("items")).toArray())
+        const QJsonObject i =
+            server->resource(QStringLiteral("zones/%1/instances/%2").arg(kZone, instance));
+        for (const QJsonValue &v :
+             i.value(QStringLiteral("tags")).toObject().value(QStringLiteral("items")).toArray())
             out << v.toString();
         return out;
     }
@@ -163,16 +165,22 @@ private slots:
         QVERIFY2(total < sum * 3 / 4, "the plan is not faster than its steps one after another");
 
         // What a user would look at in the console afterwards.
-        const QJsonObject address = server->resource(QStringLiteral("regions/us-central1/addresses/pier-address"));
-        const QJsonObject rule = server->resource(QStringLiteral("regions/us-central1/forwardingRules/pier-http"));
-        const QJsonObject pool = server->resource(QStringLiteral("regions/us-central1/targetPools/pier-pool"));
+        const QJsonObject address =
+            server->resource(QStringLiteral("regions/us-central1/addresses/pier-address"));
+        const QJsonObject rule =
+            server->resource(QStringLiteral("regions/us-central1/forwardingRules/pier-http"));
+        const QJsonObject pool =
+            server->resource(QStringLiteral("regions/us-central1/targetPools/pier-pool"));
         const QJsonObject fw = server->resource(QStringLiteral("global/firewalls/pier-allow-http"));
-        QVERIFY(address.value(QStringLiteral("address")).toString().startsWith(QLatin1String("203.0.113.")));
+        QVERIFY(address.value(QStringLiteral("address"))
+                    .toString()
+                    .startsWith(QLatin1String("203.0.113.")));
         QCOMPARE(rule.value(QStringLiteral("IPAddress")), address.value(QStringLiteral("address")));
         QCOMPARE(rule.value(QStringLiteral("portRange")).toString(), QStringLiteral("80-80"));
         QCOMPARE(pool.value(QStringLiteral("instances")).toArray().size(), instanceNames().size());
         QVERIFY(fw.value(QStringLiteral("network")).toString().endsWith(server->options().network));
-        QCOMPARE(fw.value(QStringLiteral("targetTags")).toArray(), QJsonArray{QStringLiteral("http-server")});
+        QCOMPARE(fw.value(QStringLiteral("targetTags")).toArray(),
+                 QJsonArray{QStringLiteral("http-server")});
         for (const QString &n : instanceNames())
             QVERIFY2(tags(n).contains(QStringLiteral("http-server")), qPrintable(n));
         QCOMPARE(runner->outputs().value(QStringLiteral("rule.ip")).toString(),
@@ -189,7 +197,9 @@ private slots:
         QVERIFY(s1.wait());
         GceFirewall f;
         f.name = QStringLiteral("pier-allow-http");
-        f.network = client->projectUrl(QStringLiteral("global/networks/") + server->options().network).toString();
+        f.network =
+            client->projectUrl(QStringLiteral("global/networks/") + server->options().network)
+                .toString();
         f.allowed = {{QStringLiteral("tcp"), {QStringLiteral("80")}}};
         f.sourceRanges = {QStringLiteral("0.0.0.0/0")};
         f.targetTags = {QStringLiteral("http-server")};
@@ -228,7 +238,9 @@ private slots:
         GceFirewall f;
         f.name = QStringLiteral("pier-allow-http");
         f.allowed = {{QStringLiteral("tcp"), {QStringLiteral("8080")}}};
-        f.network = client->projectUrl(QStringLiteral("global/networks/") + server->options().network).toString();
+        f.network =
+            client->projectUrl(QStringLiteral("global/networks/") + server->options().network)
+                .toString();
         QSignalSpy s(client->insertFirewall(f), &GceReply::finished);
         QVERIFY(s.wait());
         PlanRunner *runner = newRunner(context.get());
@@ -240,8 +252,10 @@ private slots:
                  qPrintable(message));
         // The others went through; the rule kept its port.
         QCOMPARE(runner->state(QStringLiteral("rule")), PlanRunner::StepState::Done);
-        const QJsonArray allowed = server->resource(QStringLiteral("global/firewalls/pier-allow-http"))
-                                       .value(QStringLiteral("allowed")).toArray();
+        const QJsonArray allowed =
+            server->resource(QStringLiteral("global/firewalls/pier-allow-http"))
+                .value(QStringLiteral("allowed"))
+                .toArray();
         QCOMPARE(allowed.first().toObject().value(QStringLiteral("ports")).toArray(),
                  QJsonArray{QStringLiteral("8080")});
     }
@@ -253,10 +267,13 @@ private slots:
         PlanJournal journal(dir.filePath(QStringLiteral("journal.json")));
         PlanRunner *runner = newRunner(context.get(), &journal);
         QVERIFY(run(runner));
-        const QJsonArray checks = server->resource(QStringLiteral("regions/us-central1/targetPools/pier-pool"))
-                                      .value(QStringLiteral("healthChecks")).toArray();
+        const QJsonArray checks =
+            server->resource(QStringLiteral("regions/us-central1/targetPools/pier-pool"))
+                .value(QStringLiteral("healthChecks"))
+                .toArray();
         QCOMPARE(checks.size(), 1);
-        QVERIFY(checks.first().toString().endsWith(QLatin1String("/httpHealthChecks/pier-http-check")));
+        QVERIFY(
+            checks.first().toString().endsWith(QLatin1String("/httpHealthChecks/pier-http-check")));
         QCOMPARE(everything().size(), 5);
 
         // Teardown from the journal alone, as `pier gce teardown` does in a new process.
@@ -289,39 +306,49 @@ private slots:
         const QString key = home.filePath(QStringLiteral("key.json"));
         QVERIFY(server->writeServiceAccountKey(key));
         const QStringList common{QStringLiteral("--endpoint"), server->endpoint().toString(),
-                                 QStringLiteral("--key-file"), key, QStringLiteral("--region"),
-                                 kRegion, QStringLiteral("--zone"), kZone};
+                                 QStringLiteral("--key-file"), key,
+                                 QStringLiteral("--region"),   kRegion,
+                                 QStringLiteral("--zone"),     kZone};
         const QString project = server->options().project;
 
         auto plan = test::runPier(QStringList{QStringLiteral("gce"), QStringLiteral("plan"),
-                                              QStringLiteral("--port"), QStringLiteral("80")} + common,
+                                              QStringLiteral("--port"), QStringLiteral("80")} +
+                                      common,
                                   home.path());
         QVERIFY2(plan.exitCode == 0, qPrintable(plan.err + plan.out));
         QVERIFY2(plan.out.contains(QStringLiteral("gcloud compute addresses create pier-address "
-                                                  "--region us-central1 --project ") + project),
+                                                  "--region us-central1 --project ") +
+                                   project),
                  qPrintable(plan.out));
         QVERIFY2(plan.out.contains(QStringLiteral("gcloud compute firewall-rules create "
                                                   "pier-allow-http --allow tcp:80 --network ") +
-                                   server->options().network + QStringLiteral(" --target-tags "
-                                                                               "http-server")),
+                                   server->options().network +
+                                   QStringLiteral(" --target-tags "
+                                                  "http-server")),
                  qPrintable(plan.out));
-        QVERIFY2(plan.out.contains(QStringLiteral("--instances ") + instanceNames().join(QLatin1Char(','))),
+        QVERIFY2(plan.out.contains(QStringLiteral("--instances ") +
+                                   instanceNames().join(QLatin1Char(','))),
                  qPrintable(plan.out));
         QCOMPARE(server->mutationCount(), 0); // a plan changes nothing
 
         auto apply = test::runPier(QStringList{QStringLiteral("gce"), QStringLiteral("apply"),
-                                               QStringLiteral("--port"), QStringLiteral("80")} + common,
+                                               QStringLiteral("--port"), QStringLiteral("80")} +
+                                       common,
                                    home.path());
         QVERIFY2(apply.exitCode == 0, qPrintable(apply.err));
-        const QString ip = server->resource(QStringLiteral("regions/us-central1/addresses/pier-address"))
-                               .value(QStringLiteral("address")).toString();
+        const QString ip =
+            server->resource(QStringLiteral("regions/us-central1/addresses/pier-address"))
+                .value(QStringLiteral("address"))
+                .toString();
         QCOMPARE(apply.out.trimmed(), QStringLiteral("http://%1/").arg(ip));
-        QVERIFY2(apply.err.contains(QLatin1String("Reserve the external address pier-address: done")),
-                 qPrintable(apply.err));
+        QVERIFY2(
+            apply.err.contains(QLatin1String("Reserve the external address pier-address: done")),
+            qPrintable(apply.err));
 
-        auto status = test::runPier(QStringList{QStringLiteral("gce"), QStringLiteral("status"),
-                                                QStringLiteral("--json")} + common,
-                                    home.path());
+        auto status = test::runPier(
+            QStringList{QStringLiteral("gce"), QStringLiteral("status"), QStringLiteral("--json")} +
+                common,
+            home.path());
         QVERIFY2(status.exitCode == 0, qPrintable(status.err));
         const QJsonObject o = QJsonDocument::fromJson(status.out.toUtf8()).object();
         QCOMPARE(o.value(QStringLiteral("address")).toString(), ip);
@@ -332,16 +359,16 @@ private slots:
                      v[QStringLiteral("id")].toString() != QLatin1String("network"));
         }
 
-        auto teardown = test::runPier(QStringList{QStringLiteral("gce"), QStringLiteral("teardown")} + common,
-                                      home.path());
+        auto teardown = test::runPier(
+            QStringList{QStringLiteral("gce"), QStringLiteral("teardown")} + common, home.path());
         QVERIFY2(teardown.exitCode == 0, qPrintable(teardown.err));
         QVERIFY2(everything().isEmpty(), qPrintable(everything().join(QLatin1Char(' '))));
-        auto again = test::runPier(QStringList{QStringLiteral("gce"), QStringLiteral("teardown")} + common,
-                                   home.path());
+        auto again = test::runPier(
+            QStringList{QStringLiteral("gce"), QStringLiteral("teardown")} + common, home.path());
         QVERIFY2(again.out.contains(QLatin1String("Nothing to tear down")), qPrintable(again.out));
 
-        auto noPort = test::runPier(QStringList{QStringLiteral("gce"), QStringLiteral("apply")} + common,
-                                    home.path());
+        auto noPort = test::runPier(
+            QStringList{QStringLiteral("gce"), QStringLiteral("apply")} + common, home.path());
         QCOMPARE(noPort.exitCode, 2);
     }
 };

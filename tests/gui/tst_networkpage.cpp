@@ -79,21 +79,25 @@ private slots:
         QCOMPARE(m_server->mutationCount(), 0);
 
         QVERIFY(click(&page, "apply"));
-        const QString ip = m_server->resource(QStringLiteral("regions/us-central1/addresses/pier-address"))
-                               .value(QStringLiteral("address")).toString();
+        const QString ip =
+            m_server->resource(QStringLiteral("regions/us-central1/addresses/pier-address"))
+                .value(QStringLiteral("address"))
+                .toString();
         QCOMPARE(page.externalUrl(), QStringLiteral("http://%1/").arg(ip));
-        QVERIFY(page.findChild<QLabel *>(QStringLiteral("address"))->text().contains(
-            QStringLiteral("href=\"http://%1/\"").arg(ip)));
-        for (const QString &id : {QStringLiteral("address"), QStringLiteral("pool"),
-                                  QStringLiteral("instances"), QStringLiteral("rule"),
-                                  QStringLiteral("tags"), QStringLiteral("network"),
-                                  QStringLiteral("firewall")})
+        QVERIFY(page.findChild<QLabel *>(QStringLiteral("address"))
+                    ->text()
+                    .contains(QStringLiteral("href=\"http://%1/\"").arg(ip)));
+        for (const QString &id :
+             {QStringLiteral("address"), QStringLiteral("pool"), QStringLiteral("instances"),
+              QStringLiteral("rule"), QStringLiteral("tags"), QStringLiteral("network"),
+              QStringLiteral("firewall")})
             QCOMPARE(page.stepStatus(id), QStringLiteral("done"));
 
         // The firewall card's command names the network found from the nodes, and Copy copies it.
         auto *card = page.findChild<QWidget *>(QStringLiteral("step-firewall"));
         QVERIFY(card);
-        const QString command = card->findChild<QPlainTextEdit *>(QStringLiteral("command"))->toPlainText();
+        const QString command =
+            card->findChild<QPlainTextEdit *>(QStringLiteral("command"))->toPlainText();
         QVERIFY2(command.contains(QStringLiteral("--network ") + m_server->options().network),
                  qPrintable(command));
         QTest::mouseClick(card->findChild<QToolButton *>(QStringLiteral("copy")), Qt::LeftButton);
@@ -127,7 +131,8 @@ private slots:
         QTest::mouseClick(page.findChild<QPushButton *>(QStringLiteral("check")), Qt::LeftButton);
         QVERIFY(!page.isBusy());
         const QString where = page.findChild<QLabel *>(QStringLiteral("where"))->text();
-        QVERIFY2(where.contains(QLatin1String("credentials")) || where.contains(QLatin1String("--project")),
+        QVERIFY2(where.contains(QLatin1String("credentials")) ||
+                     where.contains(QLatin1String("--project")),
                  qPrintable(where));
     }
 };

@@ -146,22 +146,21 @@ private slots:
     void healthCheckFailsWhenTheServerStops()
     {
         const QString id = u"/checked"_s;
-        QJsonObject def{{u"id"_s, id},
-                        {u"cmd"_s, u"serve"_s},
-                        {u"cpus"_s, 0.1},
-                        {u"mem"_s, 32},
-                        {u"instances"_s, 1},
-                        {u"healthChecks"_s,
-                         QJsonArray{QJsonObject{{u"protocol"_s, u"HTTP"_s},
-                                                {u"path"_s, u"/health"_s},
-                                                {u"portIndex"_s, 0},
-                                                {u"gracePeriodSeconds"_s, 5},
-                                                {u"intervalSeconds"_s, 1},
-                                                {u"timeoutSeconds"_s, 1},
-                                                {u"maxConsecutiveFailures"_s, 3}}}}};
+        QJsonObject def{
+            {u"id"_s, id},
+            {u"cmd"_s, u"serve"_s},
+            {u"cpus"_s, 0.1},
+            {u"mem"_s, 32},
+            {u"instances"_s, 1},
+            {u"healthChecks"_s, QJsonArray{QJsonObject{{u"protocol"_s, u"HTTP"_s},
+                                                       {u"path"_s, u"/health"_s},
+                                                       {u"portIndex"_s, 0},
+                                                       {u"gracePeriodSeconds"_s, 5},
+                                                       {u"intervalSeconds"_s, 1},
+                                                       {u"timeoutSeconds"_s, 1},
+                                                       {u"maxConsecutiveFailures"_s, 3}}}}};
         QVERIFY(!done(m_user->createApp(AppDefinition(def)))->error().isError());
-        QTRY_VERIFY_WITH_TIMEOUT(m_model->hasApp(id) && m_model->app(id).tasksHealthy == 1,
-                                 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_model->hasApp(id) && m_model->app(id).tasksHealthy == 1, 15000);
         m_view->selectApp(id);
         const QString taskId = m_model->app(id).tasks.value(0).id;
         QTRY_COMPARE_WITH_TIMEOUT(healthCell(taskId), u"Healthy"_s, 2000);
@@ -171,8 +170,10 @@ private slots:
         // The server still listens but no longer answers: the check fails for real.
         QCOMPARE(::kill(pid_t(pid), SIGSTOP), 0);
         const qint64 shown = whenTrue(
-            [&] { return taskHealthText(task(id, taskId)) == u"unhealthy"_s &&
-                         healthCell(taskId) == u"Unhealthy"_s; },
+            [&] {
+                return taskHealthText(task(id, taskId)) == u"unhealthy"_s &&
+                       healthCell(taskId) == u"Unhealthy"_s;
+            },
             10000);
         QVERIFY(shown >= 0);
         const qint64 event = lastEvent(u"health_status_changed_event"_s, [&](const QJsonObject &e) {

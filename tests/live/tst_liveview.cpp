@@ -287,7 +287,8 @@ private slots:
             10000);
         QTRY_VERIFY(reset->isVisible() && reset->isEnabled());
         const auto lastFailure = [this, &id] {
-            std::unique_ptr<MarathonReply> a(done(m_user->getApp(id, {QStringLiteral("app.lastTaskFailure")})));
+            std::unique_ptr<MarathonReply> a(
+                done(m_user->getApp(id, {QStringLiteral("app.lastTaskFailure")})));
             return a->app().lastTaskFailure.value(QStringLiteral("timestamp")).toString();
         };
         const QString failedAt = lastFailure();
@@ -297,7 +298,8 @@ private slots:
             m_view->actionResult().startsWith(QStringLiteral("Reset the launch delay of /crash")),
             5000);
         QVERIFY(!reset->isVisible());
-        // With a 60 s backoff, a new launch (which fails again) within seconds is the reset's doing.
+        // With a 60 s backoff, a new launch (which fails again) within seconds is the reset's
+        // doing.
         QTRY_VERIFY_WITH_TIMEOUT(lastFailure() != failedAt, 8000);
     }
 };

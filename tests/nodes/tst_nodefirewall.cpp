@@ -17,12 +17,12 @@
 #include "sandbox/socksproxy.h"
 
 #include <QElapsedTimer>
-#include <QScopeGuard>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QTemporaryDir>
+#include <QScopeGuard>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <unistd.h>
@@ -87,7 +87,8 @@ void TestNodeFirewall::initTestCase()
     QVERIFY2(m_cluster->addAllowRule(http, &error), qPrintable(error));
 
     SocksProxy::Options po;
-    po.routes << SocksProxy::Route{QHostAddress::parseSubnet(m_status.internalRange), m_status.vpnNetns};
+    po.routes << SocksProxy::Route{QHostAddress::parseSubnet(m_status.internalRange),
+                                   m_status.vpnNetns};
     po.connectTimeoutMs = 3000;
     m_proxy = std::make_unique<SocksProxy>(po);
     QVERIFY2(m_proxy->listen(), qPrintable(m_proxy->errorString()));
@@ -133,9 +134,9 @@ void TestNodeFirewall::cleanupTestCase()
 
 bool TestNodeFirewall::loadPreset(const ClusterNode &node, IptablesPreset preset, QString *error)
 {
-    const ProcessResult r = runInNamespace(
-        node.netns, iptablesTool(m_status.backend, u"iptables-restore"_s), {},
-        presetRules(preset, m_status.internalRange));
+    const ProcessResult r =
+        runInNamespace(node.netns, iptablesTool(m_status.backend, u"iptables-restore"_s), {},
+                       presetRules(preset, m_status.internalRange));
     if (!r.ok())
         *error = r.errorText();
     return r.ok();
@@ -143,8 +144,8 @@ bool TestNodeFirewall::loadPreset(const ClusterNode &node, IptablesPreset preset
 
 QString TestNodeFirewall::saved(const ClusterNode &node)
 {
-    const ProcessResult r =
-        runInNamespace(node.netns, iptablesTool(m_status.backend, u"iptables-save"_s), {u"-t"_s, u"filter"_s});
+    const ProcessResult r = runInNamespace(
+        node.netns, iptablesTool(m_status.backend, u"iptables-save"_s), {u"-t"_s, u"filter"_s});
     return firewall::normalizedSave(QString::fromUtf8(r.out));
 }
 
@@ -201,14 +202,15 @@ void TestNodeFirewall::diagnosePresets_data()
     QTest::addColumn<QString>("verdict");
     QTest::addColumn<QString>("decidedBy"); // part of the deciding rule's text
     QTest::addColumn<QString>("through");   // a chain the walk passes on its way
-    QTest::newRow("mesosphere: DROP policy")
-        << IptablesPreset::Mesosphere << u"blocked"_s << u"INPUT policy: -P INPUT DROP"_s << u"INPUT"_s;
+    QTest::newRow("mesosphere: DROP policy") << IptablesPreset::Mesosphere << u"blocked"_s
+                                             << u"INPUT policy: -P INPUT DROP"_s << u"INPUT"_s;
     QTest::newRow("rhel: trailing REJECT")
-        << IptablesPreset::Reject << u"blocked"_s << u"-j REJECT --reject-with icmp-host-prohibited"_s
-        << u"INPUT"_s;
+        << IptablesPreset::Reject << u"blocked"_s
+        << u"-j REJECT --reject-with icmp-host-prohibited"_s << u"INPUT"_s;
     QTest::newRow("ufw: falls through its chains to the policy")
         << IptablesPreset::Ufw << u"blocked"_s << u"-P INPUT DROP"_s << u"ufw-user-input"_s;
-    QTest::newRow("already open") << IptablesPreset::Open << u"accepted"_s << u"ACCEPT"_s << u"INPUT"_s;
+    QTest::newRow("already open") << IptablesPreset::Open << u"accepted"_s << u"ACCEPT"_s
+                                  << u"INPUT"_s;
 }
 
 void TestNodeFirewall::diagnosePresets()
@@ -274,7 +276,8 @@ void TestNodeFirewall::openAllNodesThenUndo()
         QVERIFY(out[i].changed);
         QCOMPARE(out[i].before.verdict, firewall::Verdict::Blocked);
         QCOMPARE(out[i].after.verdict, firewall::Verdict::Accepted);
-        QVERIFY2(logs[i].contains(u"iptables -w -I"_s) || logs[i].contains(u"ufw"_s), qPrintable(logs[i]));
+        QVERIFY2(logs[i].contains(u"iptables -w -I"_s) || logs[i].contains(u"ufw"_s),
+                 qPrintable(logs[i]));
         QCOMPARE(probeFromInternet(m_status.nodes[i]), ProbeResult::Connected);
         QVERIFY(out[i].rulesAfter.size() > out[i].rulesBefore.size());
     }
@@ -313,7 +316,8 @@ void TestNodeFirewall::persistWritesRulesFile()
     QVERIFY2(loadPreset(agent, IptablesPreset::Mesosphere, &error), qPrintable(error));
     auto rulesFile = [&] {
         return runInNamespace(agent.netns, u"cat"_s, {u"/etc/iptables/rules.v4"_s}, {},
-                              agent.mntnsFile).out;
+                              agent.mntnsFile)
+            .out;
     };
     QVERIFY(!rulesFile().contains("pier:"));
 
@@ -394,7 +398,8 @@ void TestNodeFirewall::legacyBackend()
     QVERIFY2(status, qPrintable(error));
     auto down = qScopeGuard([&] { cluster.down(&error); });
     SocksProxy::Options po;
-    po.routes << SocksProxy::Route{QHostAddress::parseSubnet(status->internalRange), status->vpnNetns};
+    po.routes << SocksProxy::Route{QHostAddress::parseSubnet(status->internalRange),
+                                   status->vpnNetns};
     SocksProxy proxy(po);
     QVERIFY(proxy.listen());
     Profile profile = m_profile;
@@ -412,7 +417,8 @@ void TestNodeFirewall::legacyBackend()
     agent.name = status->nodes.at(1).name;
     agent.address = status->nodes.at(1).address;
     const QString before = QString::fromUtf8(
-        runInNamespace(status->nodes.at(1).netns, u"iptables-legacy-save"_s, {u"-t"_s, u"filter"_s}).out);
+        runInNamespace(status->nodes.at(1).netns, u"iptables-legacy-save"_s, {u"-t"_s, u"filter"_s})
+            .out);
 
     auto run = [&](FirewallAction a) {
         FirewallRequest r;
@@ -429,11 +435,14 @@ void TestNodeFirewall::legacyBackend()
     QVERIFY2(o.facts.iptablesVersion.contains(u"legacy"_s), qPrintable(o.facts.iptablesVersion));
     QCOMPARE(o.before.verdict, firewall::Verdict::Blocked);
     QCOMPARE(o.after.verdict, firewall::Verdict::Accepted);
-    QVERIFY(runInNamespace(status->nodes.at(1).netns, u"iptables-legacy-save"_s, {}).out.contains("pier:"));
+    QVERIFY(runInNamespace(status->nodes.at(1).netns, u"iptables-legacy-save"_s, {})
+                .out.contains("pier:"));
     o = run(FirewallAction::Undo);
     QVERIFY2(o.ok && o.changed, qPrintable(o.error));
-    QCOMPARE(firewall::normalizedSave(QString::fromUtf8(
-                 runInNamespace(status->nodes.at(1).netns, u"iptables-legacy-save"_s, {u"-t"_s, u"filter"_s}).out)),
+    QCOMPARE(firewall::normalizedSave(
+                 QString::fromUtf8(runInNamespace(status->nodes.at(1).netns,
+                                                  u"iptables-legacy-save"_s, {u"-t"_s, u"filter"_s})
+                                       .out)),
              firewall::normalizedSave(before));
     pool.closeAll();
 }

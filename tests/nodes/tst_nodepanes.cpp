@@ -14,15 +14,15 @@
 #include "ui/nodesview.h"
 #include "ui/passphraseprompt.h"
 
-#include <QJsonDocument>
 #include <QComboBox>
+#include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
-#include <QTabWidget>
-#include <QToolButton>
 #include <QPushButton>
 #include <QRandomGenerator>
+#include <QTabWidget>
 #include <QTemporaryDir>
+#include <QToolButton>
 #include <QtTest>
 
 #include <unistd.h>
@@ -141,8 +141,8 @@ private slots:
         const sandbox::ClusterNode agent = m_status.nodes.at(1);
         QString error;
         const auto probe = [&] {
-            return sandbox::probeTcp(m_status.internetNetns, QHostAddress(agent.externalAddress), 80,
-                                     1500, &error);
+            return sandbox::probeTcp(m_status.internetNetns, QHostAddress(agent.externalAddress),
+                                     80, 1500, &error);
         };
         QVERIFY2(probe() != sandbox::ProbeResult::Connected,
                  "port 80 should be blocked by the node's iptables before Pier opens it");
@@ -152,7 +152,8 @@ private slots:
         QFile tpl(QStringLiteral(PIER_TEST_DATA "/../../resources/templates/nginx.json"));
         QVERIFY(tpl.open(QIODevice::ReadOnly));
         marathon::JsonParseError parseError;
-        const marathon::AppDefinition def = marathon::AppDefinition::parse(tpl.readAll(), &parseError);
+        const marathon::AppDefinition def =
+            marathon::AppDefinition::parse(tpl.readAll(), &parseError);
         window.editor()->setDefinition(def);
 
         auto *view = new ui::NodesView(profile());
@@ -174,7 +175,8 @@ private slots:
 
         QCOMPARE(view->port(), 80);
         auto *portSource = view->findChild<QLabel *>(u"nodesPortSource"_s);
-        QVERIFY2(portSource->text().contains(u"service port of nginx"_s), qPrintable(portSource->text()));
+        QVERIFY2(portSource->text().contains(u"service port of nginx"_s),
+                 qPrintable(portSource->text()));
         auto *openAll = view->findChild<QPushButton *>(u"nodesOpenAll"_s);
         QVERIFY(openAll);
         QCOMPARE(openAll->text().remove(u'&'), u"Open port 80 on all"_s);
@@ -184,10 +186,11 @@ private slots:
         QTest::mouseClick(view->findChild<QPushButton *>(u"nodesDiagnoseAll"_s), Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(!view->isBusy(), 120000);
         for (const ui::NodePane *p : view->panes()) {
-            QVERIFY2(p->outcome() == ui::NodePane::Outcome::Succeeded,
-                     qPrintable(p->name() + u": "_s + p->actionText() + u"\n"_s
-                                + p->log()->text()));
-            QVERIFY2(p->verdictText().startsWith(u"BLOCKED — INPUT"_s), qPrintable(p->verdictText()));
+            QVERIFY2(
+                p->outcome() == ui::NodePane::Outcome::Succeeded,
+                qPrintable(p->name() + u": "_s + p->actionText() + u"\n"_s + p->log()->text()));
+            QVERIFY2(p->verdictText().startsWith(u"BLOCKED — INPUT"_s),
+                     qPrintable(p->verdictText()));
         }
 
         QTest::mouseClick(openAll, Qt::LeftButton);
@@ -196,9 +199,9 @@ private slots:
             QVERIFY2(p->isBusy(), qPrintable(p->name()));
         QTRY_VERIFY_WITH_TIMEOUT(!view->isBusy(), 60000);
         for (const ui::NodePane *p : view->panes()) {
-            QVERIFY2(p->outcome() == ui::NodePane::Outcome::Succeeded,
-                     qPrintable(p->name() + u": "_s + p->actionText() + u"\n"_s
-                                + p->log()->text()));
+            QVERIFY2(
+                p->outcome() == ui::NodePane::Outcome::Succeeded,
+                qPrintable(p->name() + u": "_s + p->actionText() + u"\n"_s + p->log()->text()));
             QVERIFY2(p->connectionText().startsWith(u"Ready"_s), qPrintable(p->connectionText()));
             QVERIFY2(p->hostKeyText().startsWith(u"known"_s), qPrintable(p->hostKeyText()));
             const QString log = p->log()->text();
@@ -303,7 +306,8 @@ private slots:
         const QString key = dir.filePath(u"id_ed25519"_s);
         QVERIFY(QFile::copy(m_status.sshKeyFile, key));
         QFile::setPermissions(key, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
-        run(u"ssh-keygen"_s, {u"-q"_s, u"-p"_s, u"-f"_s, key, u"-P"_s, u""_s, u"-N"_s, u"s3cret"_s});
+        run(u"ssh-keygen"_s,
+            {u"-q"_s, u"-p"_s, u"-f"_s, key, u"-P"_s, u""_s, u"-N"_s, u"s3cret"_s});
         Profile p = profile();
         p.name.clear(); // no keychain in tests: the answer comes from the prompt
         p.sshKeyFile = key;
@@ -315,8 +319,8 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(!view.isBusy(), 30000);
         for (const ui::NodePane *pane : view.panes())
             QVERIFY2(pane->outcome() == ui::NodePane::Outcome::Succeeded,
-                     qPrintable(pane->name() + u": "_s + pane->actionText() + u" / "_s
-                                + pane->connectionText()));
+                     qPrintable(pane->name() + u": "_s + pane->actionText() + u" / "_s +
+                                pane->connectionText()));
         QCOMPARE(ui::PassphrasePrompt::questionCount(), 1);
     }
 
@@ -335,8 +339,8 @@ private slots:
             QVERIFY2(pane->verdictText().startsWith(u"BLOCKED"_s), qPrintable(pane->verdictText()));
         }
         QVERIFY(sandbox::probeTcp(m_status.internetNetns,
-                                  QHostAddress(m_status.nodes.at(1).externalAddress), 80, 1500)
-                != sandbox::ProbeResult::Connected);
+                                  QHostAddress(m_status.nodes.at(1).externalAddress), 80,
+                                  1500) != sandbox::ProbeResult::Connected);
 
         // Save writes what the log shows; Clear empties it.
         ui::CommandLog *log = view.panes().at(0)->log();
@@ -401,14 +405,17 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(!view.isBusy(), 60000);
         ui::NodePane *bad = view.pane(u"ghost"_s);
         QCOMPARE(bad->outcome(), ui::NodePane::Outcome::Failed);
-        QVERIFY2(bad->connectionText().startsWith(u"Failed: "_s), qPrintable(bad->connectionText()));
+        QVERIFY2(bad->connectionText().startsWith(u"Failed: "_s),
+                 qPrintable(bad->connectionText()));
         auto *retry = bad->findChild<QPushButton *>(u"nodeRetry"_s);
         QVERIFY(retry && retry->isVisible());
         for (const QString &name : {list.at(0).name, list.at(1).name}) {
             const ui::NodePane *p = view.pane(name);
             QVERIFY2(p->outcome() == ui::NodePane::Outcome::Succeeded,
                      qPrintable(name + u": "_s + p->actionText()));
-            QVERIFY2(QRegularExpression(u"^(ACCEPTED|BLOCKED) — INPUT"_s).match(p->verdictText()).hasMatch(),
+            QVERIFY2(QRegularExpression(u"^(ACCEPTED|BLOCKED) — INPUT"_s)
+                         .match(p->verdictText())
+                         .hasMatch(),
                      qPrintable(p->verdictText()));
         }
         QVERIFY2(view.summaryText().contains(u"1 failed"_s), qPrintable(view.summaryText()));

@@ -101,7 +101,8 @@ private slots:
 
     void cleanupTestCase()
     {
-        SecretStore(u"Pier"_s).removeNow(Profile::secretKey(m_name, Profile::Secret::SshKeyPassphrase));
+        SecretStore(u"Pier"_s).removeNow(
+            Profile::secretKey(m_name, Profile::Secret::SshKeyPassphrase));
         if (m_cluster) {
             QString error;
             QVERIFY2(m_cluster->down(&error), qPrintable(error));

@@ -75,12 +75,14 @@ void TestNodes::profileEntries_data()
     QTest::newRow("name only") << QStringList{u"node-7"_s} << QStringList{u"node-7 node-7"_s} << 0;
     QTest::newRow("name=address") << QStringList{u" web = 203.0.113.5 "_s}
                                   << QStringList{u"web 203.0.113.5"_s} << 0;
-    QTest::newRow("ipv6") << QStringList{u"v6=2001:db8::1"_s} << QStringList{u"v6 2001:db8::1"_s} << 0;
+    QTest::newRow("ipv6") << QStringList{u"v6=2001:db8::1"_s} << QStringList{u"v6 2001:db8::1"_s}
+                          << 0;
     QTest::newRow("blank skipped") << QStringList{u""_s, u"  "_s} << QStringList{} << 0;
     QTest::newRow("shell metacharacters refused")
         << QStringList{u"x=a;reboot"_s, u"$(reboot)"_s, u"y=`id`"_s, u"ok=198.18.0.9"_s}
         << QStringList{u"ok 198.18.0.9"_s} << 3;
-    QTest::newRow("option-like refused") << QStringList{u"-oProxyCommand"_s, u"n=-p22"_s} << QStringList{} << 2;
+    QTest::newRow("option-like refused")
+        << QStringList{u"-oProxyCommand"_s, u"n=-p22"_s} << QStringList{} << 2;
     QTest::newRow("space refused") << QStringList{u"a=b c"_s} << QStringList{} << 1;
 }
 

@@ -55,7 +55,10 @@ private:
     Reply http(const QByteArray &method, const QString &path, const QByteArray &body = {},
                const QByteArray &accept = "application/json");
     QJsonObject app(const QString &id) { return m_server->appJson(id); }
-    int count(const QString &id, const char *key) { return app(id).value(QLatin1String(key)).toInt(); }
+    int count(const QString &id, const char *key)
+    {
+        return app(id).value(QLatin1String(key)).toInt();
+    }
     bool waitRunning(const QString &id, int n, int timeoutMs = 15000);
     QString curl(const QString &address, int port, const QString &path = u"/"_s);
     QString addressOf(const QString &host) const;
@@ -114,8 +117,9 @@ QString TestTaskRunner::addressOf(const QString &host) const
 QString TestTaskRunner::curl(const QString &address, int port, const QString &path)
 {
     QProcess p;
-    p.start(findProgram(u"ip"_s), {u"netns"_s, u"exec"_s, m_status.vpnNetns, u"curl"_s, u"-s"_s,
-                                   u"-m"_s, u"5"_s, u"http://%1:%2%3"_s.arg(address).arg(port).arg(path)});
+    p.start(findProgram(u"ip"_s),
+            {u"netns"_s, u"exec"_s, m_status.vpnNetns, u"curl"_s, u"-s"_s, u"-m"_s, u"5"_s,
+             u"http://%1:%2%3"_s.arg(address).arg(port).arg(path)});
     p.waitForFinished(10000);
     return QString::fromUtf8(p.readAllStandardOutput());
 }
@@ -140,11 +144,12 @@ void TestTaskRunner::initTestCase()
     if (!missing.isEmpty())
         QSKIP(qPrintable(missing));
     QVERIFY2(!TaskRunner::findTaskServer().isEmpty() ||
-                 QFile::exists(QFileInfo(QStringLiteral(PIER_BINARY)).dir().filePath(
-                     u"pier-task-server"_s)),
+                 QFile::exists(
+                     QFileInfo(QStringLiteral(PIER_BINARY)).dir().filePath(u"pier-task-server"_s)),
              "pier-task-server is not built");
-    qputenv("PIER_TASK_SERVER",
-            QFileInfo(QStringLiteral(PIER_BINARY)).dir().filePath(u"pier-task-server"_s).toLocal8Bit());
+    qputenv(
+        "PIER_TASK_SERVER",
+        QFileInfo(QStringLiteral(PIER_BINARY)).dir().filePath(u"pier-task-server"_s).toLocal8Bit());
 
     m_cluster = std::make_unique<Cluster>(uniqueId("tr"));
     QElapsedTimer t;
@@ -185,7 +190,8 @@ void TestTaskRunner::initTestCase()
     QSignalSpy refreshed(m_bridge.get(), &HaproxyBridge::refreshed);
     m_bridge->start();
     QVERIFY(refreshed.wait(10000));
-    QVERIFY2(refreshed.first().at(1).toString().isEmpty(), qPrintable(refreshed.first().at(1).toString()));
+    QVERIFY2(refreshed.first().at(1).toString().isEmpty(),
+             qPrintable(refreshed.first().at(1).toString()));
     for (const ClusterNode &n : m_status.nodes)
         QVERIFY2(m_bridge->pid(n.name) > 0, qPrintable(n.name));
 }
@@ -245,7 +251,8 @@ void TestTaskRunner::otherImageNamesItsTask()
     QVERIFY2(page.contains("/shop/web"_L1), qPrintable(page));
     QVERIFY2(page.contains(task.value("id"_L1).toString()), qPrintable(page));
     QVERIFY2(page.contains("python:3"_L1), qPrintable(page));
-    QVERIFY2(page.contains(u"host: "_s + task.value("host"_L1).toString()), qPrintable(page)); // HOST
+    QVERIFY2(page.contains(u"host: "_s + task.value("host"_L1).toString()),
+             qPrintable(page)); // HOST
 }
 
 void TestTaskRunner::scalingChangesProcesses()
@@ -293,9 +300,9 @@ void TestTaskRunner::killedProcessIsRelaunched()
                                  app(u"/shop/web"_s)["tasks"_L1][0]["id"_L1].toString() != taskId,
                              10000);
     qInfo("FIGURE kill9_to_relaunched_ms=%lld", t.elapsed());
-    const QJsonObject failure =
-        http("GET", u"/v2/apps/shop/web?embed=app.lastTaskFailure"_s).json()["app"_L1]
-            ["lastTaskFailure"_L1].toObject();
+    const QJsonObject failure = http("GET", u"/v2/apps/shop/web?embed=app.lastTaskFailure"_s)
+                                    .json()["app"_L1]["lastTaskFailure"_L1]
+                                    .toObject();
     QCOMPARE(failure["taskId"_L1].toString(), taskId);
     QCOMPARE(failure["state"_L1].toString(), u"TASK_FAILED"_s);
     const QJsonObject task = app(u"/shop/web"_s)["tasks"_L1][0].toObject();
@@ -398,7 +405,7 @@ void TestTaskRunner::haproxyFollowsTasks()
              cfg.constData());
     QVERIFY(cfg.contains("  server shop_web-1 198.18.0."));
     QVERIFY(m_bridge->reloads() > reloads);
-    QVERIFY(m_bridge->pid(master) > 0 && m_bridge->pid(master) != before); // reloaded (-sf)
+    QVERIFY(m_bridge->pid(master) > 0 && m_bridge->pid(master) != before);     // reloaded (-sf)
     QTRY_VERIFY_WITH_TIMEOUT(!QFile::exists(u"/proc/%1"_s.arg(before)), 5000); // old one left
     // Both tasks answer through any node (leastconn spreads sequential requests).
     QSet<QString> seen;
@@ -431,8 +438,7 @@ void TestTaskRunner::haproxyFollowsTasks()
 
 void TestTaskRunner::destroyAndTeardownLeaveNothing()
 {
-    const qint64 nginxPid =
-        m_runner->pid(app(u"/nginx"_s)["tasks"_L1][0]["id"_L1].toString());
+    const qint64 nginxPid = m_runner->pid(app(u"/nginx"_s)["tasks"_L1][0]["id"_L1].toString());
     QVERIFY(nginxPid > 0);
     QCOMPARE(http("DELETE", u"/v2/apps/nginx"_s).status, 200);
     QTRY_VERIFY_WITH_TIMEOUT(!QFile::exists(u"/proc/%1"_s.arg(nginxPid)), 5000);

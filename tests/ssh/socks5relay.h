@@ -55,17 +55,19 @@ private:
                     return;
                 QString host;
                 if (atyp == 1)
-                    host = QHostAddress(quint32((quint8(buffer->at(4)) << 24) | (quint8(buffer->at(5)) << 16)
-                                                | (quint8(buffer->at(6)) << 8) | quint8(buffer->at(7))))
-                               .toString();
+                    host =
+                        QHostAddress(quint32((quint8(buffer->at(4)) << 24) |
+                                             (quint8(buffer->at(5)) << 16) |
+                                             (quint8(buffer->at(6)) << 8) | quint8(buffer->at(7))))
+                            .toString();
                 else if (atyp == 3)
                     host = QString::fromUtf8(buffer->mid(5, len - 1));
                 const int port = (quint8(buffer->at(4 + len)) << 8) | quint8(buffer->at(5 + len));
                 buffer->remove(0, 4 + len + 2);
                 requests << QStringLiteral("%1:%2").arg(host).arg(port);
                 // Loopback only: nothing may leave the machine.
-                const bool loopback = host == QLatin1String("localhost")
-                    || QHostAddress(host).isLoopback();
+                const bool loopback =
+                    host == QLatin1String("localhost") || QHostAddress(host).isLoopback();
                 if (!loopback) {
                     client->write(QByteArray("\x05\x02\x00\x01\0\0\0\0\0\0", 10));
                     client->disconnectFromHost();

@@ -45,8 +45,11 @@ private slots:
 
     void joinKeepsArgumentsApart()
     {
-        const QStringList args{QStringLiteral("printf"), QStringLiteral("[%s]"),
-                               QStringLiteral("a b"), QStringLiteral("it's"), QString(),
+        const QStringList args{QStringLiteral("printf"),
+                               QStringLiteral("[%s]"),
+                               QStringLiteral("a b"),
+                               QStringLiteral("it's"),
+                               QString(),
                                QStringLiteral("x\ny")};
         QProcess sh;
         sh.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), shellJoin(args)});
@@ -64,9 +67,9 @@ private slots:
         // The wrapped command, with "sudo -n" taken off, is the original for the shell.
         QProcess sh;
         sh.start(QStringLiteral("/bin/sh"),
-                 {QStringLiteral("-c"),
-                  QStringLiteral("set -- ") + wrapped.mid(QStringLiteral("sudo -n ").size())
-                      + QStringLiteral("; printf '%s' \"$3\"")});
+                 {QStringLiteral("-c"), QStringLiteral("set -- ") +
+                                            wrapped.mid(QStringLiteral("sudo -n ").size()) +
+                                            QStringLiteral("; printf '%s' \"$3\"")});
         QVERIFY(sh.waitForFinished(10000));
         QCOMPARE(QString::fromUtf8(sh.readAllStandardOutput()), cmd);
     }
@@ -75,8 +78,8 @@ private slots:
     {
         const QString m = sudoFailureMessage("sudo: a password is required\n",
                                              QStringLiteral("jclouds"), QStringLiteral("node-1"));
-        QVERIFY2(m.contains(QStringLiteral("password")) && m.contains(QStringLiteral("NOPASSWD"))
-                     && m.contains(QStringLiteral("jclouds")) && m.contains(QStringLiteral("node-1")),
+        QVERIFY2(m.contains(QStringLiteral("password")) && m.contains(QStringLiteral("NOPASSWD")) &&
+                     m.contains(QStringLiteral("jclouds")) && m.contains(QStringLiteral("node-1")),
                  qPrintable(m));
         QVERIFY(sudoFailureMessage("iptables: command not found\n", QStringLiteral("jclouds"),
                                    QStringLiteral("node-1"))

@@ -1,10 +1,10 @@
 // SSH sessions against a real OpenSSH sshd on a loopback port (see testsshd.h).
 
 #include "ssh/shellquote.h"
+#include "ssh/socks5relay.h"
 #include "ssh/sshconnection.h"
 #include "ssh/sshprofile.h"
 #include "ssh/sshsession.h"
-#include "ssh/socks5relay.h"
 #include "ssh/testsshd.h"
 
 #include <QElapsedTimer>
@@ -109,8 +109,8 @@ class TestSsh : public QObject {
         if (trustHost) {
             QFile f(o.knownHostsFile);
             f.open(QIODevice::WriteOnly);
-            f.write(QStringLiteral("[127.0.0.1]:%1 ").arg(sshd.port()).toUtf8()
-                    + pier::test::readAll(sshd.hostKey() + QStringLiteral(".pub")));
+            f.write(QStringLiteral("[127.0.0.1]:%1 ").arg(sshd.port()).toUtf8() +
+                    pier::test::readAll(sshd.hostKey() + QStringLiteral(".pub")));
         }
         return o;
     }
@@ -135,8 +135,9 @@ private slots:
     {
         // No socket left behind by any path: success, failures, aborts.
         QVERIFY2(openFds() <= fdsAtStart, qPrintable(QStringLiteral("%1 file descriptors at the "
-                                                                   "start, %2 at the end")
-                                                        .arg(fdsAtStart).arg(openFds())));
+                                                                    "start, %2 at the end")
+                                                         .arg(fdsAtStart)
+                                                         .arg(openFds())));
     }
 
     void unknownHostKeyIsAskedAndStoredWhenAccepted()
@@ -206,8 +207,8 @@ private slots:
         QFile f(o.knownHostsFile);
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.write("# nodes\n");
-        f.write(QStringLiteral("[127.0.0.1]:%1 ").arg(sshd.port()).toUtf8()
-                + pier::test::readAll(other + QStringLiteral(".pub")));
+        f.write(QStringLiteral("[127.0.0.1]:%1 ").arg(sshd.port()).toUtf8() +
+                pier::test::readAll(other + QStringLiteral(".pub")));
         f.close();
         const QByteArray before = pier::test::readAll(o.knownHostsFile);
 
@@ -221,10 +222,11 @@ private slots:
         QCOMPARE(settle(s), SshState::Failed);
         QVERIFY(!asked);
         const QString r = s.reason();
-        QVERIFY2(r.contains(QStringLiteral("has changed")) && r.contains(QStringLiteral("line 2 of"))
-                     && r.contains(QStringLiteral("reinstalled"))
-                     && r.contains(QStringLiteral("intercepting"))
-                     && r.contains(keygenFingerprint(sshd.hostKey() + QStringLiteral(".pub"))),
+        QVERIFY2(r.contains(QStringLiteral("has changed")) &&
+                     r.contains(QStringLiteral("line 2 of")) &&
+                     r.contains(QStringLiteral("reinstalled")) &&
+                     r.contains(QStringLiteral("intercepting")) &&
+                     r.contains(keygenFingerprint(sshd.hostKey() + QStringLiteral(".pub"))),
                  qPrintable(r));
         QCOMPARE(pier::test::readAll(o.knownHostsFile), before);
     }
@@ -237,19 +239,21 @@ private slots:
         QVERIFY2(pier::test::makeKey(other, &error), qPrintable(error));
         QFile f(o.knownHostsFile);
         QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write("elsewhere ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHhR0YuZ5lR2dX3zGkq5n4mBvYq1P6w8p6c0d9b7a1e2\n");
-        f.write(QStringLiteral("[127.0.0.1]:%1 ").arg(sshd.port()).toUtf8()
-                + pier::test::readAll(other + QStringLiteral(".pub")));
+        f.write("elsewhere ssh-ed25519 "
+                "AAAAC3NzaC1lZDI1NTE5AAAAIHhR0YuZ5lR2dX3zGkq5n4mBvYq1P6w8p6c0d9b7a1e2\n");
+        f.write(QStringLiteral("[127.0.0.1]:%1 ").arg(sshd.port()).toUtf8() +
+                pier::test::readAll(other + QStringLiteral(".pub")));
         f.close();
         // As with HashKnownHosts yes: the names become |1|salt|hash.
-        QVERIFY2(pier::test::sshKeygen({QStringLiteral("-H"), QStringLiteral("-f"), o.knownHostsFile},
-                                       &error), qPrintable(error));
+        QVERIFY2(pier::test::sshKeygen(
+                     {QStringLiteral("-H"), QStringLiteral("-f"), o.knownHostsFile}, &error),
+                 qPrintable(error));
         QVERIFY(!pier::test::readAll(o.knownHostsFile).contains("127.0.0.1"));
         SshSession s;
         s.connectToHost(QStringLiteral("127.0.0.1"), sshd.port(), pier::test::localUser(), o);
         QCOMPARE(settle(s), SshState::Failed);
-        QVERIFY2(s.reason().contains(QStringLiteral("has changed"))
-                     && s.reason().contains(QStringLiteral("line 2 of")),
+        QVERIFY2(s.reason().contains(QStringLiteral("has changed")) &&
+                     s.reason().contains(QStringLiteral("line 2 of")),
                  qPrintable(s.reason()));
     }
 
@@ -260,12 +264,13 @@ private slots:
         const QString ecdsa = work.filePath(QStringLiteral("ecdsa_host_key"));
         QVERIFY2(pier::test::sshKeygen({QStringLiteral("-q"), QStringLiteral("-t"),
                                         QStringLiteral("ecdsa"), QStringLiteral("-N"), QString(),
-                                        QStringLiteral("-f"), ecdsa}, &error),
+                                        QStringLiteral("-f"), ecdsa},
+                                       &error),
                  qPrintable(error));
         QFile f(o.knownHostsFile);
         QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(QStringLiteral("[127.0.0.1]:%1 ").arg(sshd.port()).toUtf8()
-                + pier::test::readAll(ecdsa + QStringLiteral(".pub")));
+        f.write(QStringLiteral("[127.0.0.1]:%1 ").arg(sshd.port()).toUtf8() +
+                pier::test::readAll(ecdsa + QStringLiteral(".pub")));
         f.close();
         SshSession s;
         bool asked = false;
@@ -287,8 +292,8 @@ private slots:
         QVERIFY2(pier::test::makeKey(o.keyFile, &error), qPrintable(error));
         auto s = connected(o);
         QCOMPARE(settle(*s), SshState::Failed);
-        const QString expected = QStringLiteral("refused key %1 for user %2")
-                                     .arg(o.keyFile, pier::test::localUser());
+        const QString expected =
+            QStringLiteral("refused key %1 for user %2").arg(o.keyFile, pier::test::localUser());
         QVERIFY2(s->reason().contains(expected), qPrintable(s->reason()));
     }
 
@@ -301,7 +306,8 @@ private slots:
         SshSession s;
         QElapsedTimer t;
         t.start();
-        s.connectToHost(QStringLiteral("127.0.0.1"), silent.serverPort(), pier::test::localUser(), o);
+        s.connectToHost(QStringLiteral("127.0.0.1"), silent.serverPort(), pier::test::localUser(),
+                        o);
         QCOMPARE(settle(s), SshState::Failed);
         QVERIFY2(t.elapsed() < 5000, qPrintable(QString::number(t.elapsed())));
         QVERIFY2(s.reason().contains(QStringLiteral("no SSH answer")), qPrintable(s.reason()));
@@ -316,7 +322,8 @@ private slots:
         QElapsedTimer t;
         {
             SshSession s;
-            s.connectToHost(QStringLiteral("127.0.0.1"), silent.serverPort(), pier::test::localUser(), o);
+            s.connectToHost(QStringLiteral("127.0.0.1"), silent.serverPort(),
+                            pier::test::localUser(), o);
             QTest::qWait(300);
             t.start();
         } // destroyed while libssh waits for the server's banner
@@ -363,7 +370,8 @@ private slots:
         QCOMPARE(c->out, QByteArray("first\nsecond\n"));
         QVERIFY2(c->finishedMs - c->firstOutputMs > 1500,
                  qPrintable(QStringLiteral("first output at %1 ms, end at %2 ms")
-                                .arg(c->firstOutputMs).arg(c->finishedMs)));
+                                .arg(c->firstOutputMs)
+                                .arg(c->finishedMs)));
     }
 
     void timeoutStopsTheCommandAndKeepsTheSession()
@@ -449,11 +457,11 @@ private slots:
             SshOptions pem = o;
             pem.passphrase.clear();
             pem.keyFile = work.filePath(QStringLiteral("pem_key"));
-            QVERIFY2(pier::test::sshKeygen({QStringLiteral("-q"), QStringLiteral("-t"),
-                                            QStringLiteral("ecdsa"), QStringLiteral("-m"),
-                                            QStringLiteral("PEM"), QStringLiteral("-N"),
-                                            QStringLiteral("pem secret"), QStringLiteral("-f"),
-                                            pem.keyFile}, &error),
+            QVERIFY2(pier::test::sshKeygen(
+                         {QStringLiteral("-q"), QStringLiteral("-t"), QStringLiteral("ecdsa"),
+                          QStringLiteral("-m"), QStringLiteral("PEM"), QStringLiteral("-N"),
+                          QStringLiteral("pem secret"), QStringLiteral("-f"), pem.keyFile},
+                         &error),
                      qPrintable(error));
             QVERIFY(pier::test::readAll(pem.keyFile).contains("ENCRYPTED"));
             QVERIFY(sshd.authorize(pem.keyFile));
@@ -537,8 +545,8 @@ private slots:
         SshSession j;
         j.connectToHost(QStringLiteral("jumpy"), sshd.port(), QString(), o);
         QCOMPARE(settle(j), SshState::Failed);
-        QVERIFY2(j.reason().contains(QStringLiteral("ProxyJump is not supported"))
-                     && j.reason().contains(QStringLiteral("SOCKS5")),
+        QVERIFY2(j.reason().contains(QStringLiteral("ProxyJump is not supported")) &&
+                     j.reason().contains(QStringLiteral("SOCKS5")),
                  qPrintable(j.reason()));
     }
 
@@ -548,7 +556,8 @@ private slots:
         o.keyFile.clear();
         const QString sock = work.filePath(QStringLiteral("agent.sock"));
         QProcess agent;
-        agent.start(QStringLiteral("ssh-agent"), {QStringLiteral("-D"), QStringLiteral("-a"), sock});
+        agent.start(QStringLiteral("ssh-agent"),
+                    {QStringLiteral("-D"), QStringLiteral("-a"), sock});
         QVERIFY(agent.waitForStarted());
         QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(sock), 5000);
         QProcess add;
@@ -591,7 +600,8 @@ private slots:
         byName.socksProxy = o.socksProxy;
         SshSession named;
         connect(&named, &SshSession::hostKeyUnknown, &named, [&] { named.acceptHostKey(); });
-        named.connectToHost(QStringLiteral("localhost"), sshd.port(), pier::test::localUser(), byName);
+        named.connectToHost(QStringLiteral("localhost"), sshd.port(), pier::test::localUser(),
+                            byName);
         QCOMPARE(settle(named), SshState::Ready);
         QCOMPARE(relay.requests.last(), QStringLiteral("localhost:%1").arg(sshd.port()));
 
@@ -599,8 +609,8 @@ private slots:
         refused.connectToHost(QStringLiteral("127.0.0.1"), pier::test::freeLoopbackPort(),
                               pier::test::localUser(), o);
         QCOMPARE(settle(refused), SshState::Failed);
-        QVERIFY2(refused.reason().contains(QStringLiteral("SOCKS5 proxy"))
-                     && refused.reason().contains(QStringLiteral("connection refused")),
+        QVERIFY2(refused.reason().contains(QStringLiteral("SOCKS5 proxy")) &&
+                     refused.reason().contains(QStringLiteral("connection refused")),
                  qPrintable(refused.reason()));
     }
 
@@ -611,14 +621,14 @@ private slots:
         const QStringList nasty{
             QStringLiteral("$(touch %1)").arg(mark), QStringLiteral("`touch %1`").arg(mark),
             QStringLiteral("a; touch %1").arg(mark), QStringLiteral("'; touch %1; '").arg(mark),
-            QStringLiteral("it's \"quoted\""), QStringLiteral("line1\ntouch %1").arg(mark),
+            QStringLiteral("it's \"quoted\""),       QStringLiteral("line1\ntouch %1").arg(mark),
             QStringLiteral("/web$(id)|x&&y")};
         for (const QString &word : nasty) {
             // Plain, and through sudo's extra shell (root may sudo without a password).
             for (bool root : {false, true}) {
                 const QString cmd = QStringLiteral("printf '%s' ") + shellQuote(word);
-                auto c = collect(root ? s->run(sudoWrap(cmd, QStringLiteral("jclouds")))
-                                      : s->run(cmd));
+                auto c =
+                    collect(root ? s->run(sudoWrap(cmd, QStringLiteral("jclouds"))) : s->run(cmd));
                 QVERIFY(waitDone(c));
                 if (root && pier::test::localUser() != QLatin1String("root"))
                     continue; // sudo may want a password here
@@ -640,12 +650,12 @@ private slots:
         fake.close();
         fake.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
         auto c = collect(s->run(QStringLiteral("PATH=%1:$PATH; export PATH; %2")
-                                    .arg(shellQuote(bin),
-                                         sudoWrap(QStringLiteral("id -u"), QStringLiteral("jclouds")))));
+                                    .arg(shellQuote(bin), sudoWrap(QStringLiteral("id -u"),
+                                                                   QStringLiteral("jclouds")))));
         QVERIFY(waitDone(c));
         QCOMPARE(c->result.exitStatus, 1);
-        QVERIFY2(c->result.summary().contains(QStringLiteral("NOPASSWD"))
-                     && c->result.summary().contains(pier::test::localUser()),
+        QVERIFY2(c->result.summary().contains(QStringLiteral("NOPASSWD")) &&
+                     c->result.summary().contains(pier::test::localUser()),
                  qPrintable(c->result.summary()));
         // runAsRoot as root runs the command itself.
         // runAsRoot: as root the command itself; else through sudo, root if sudo lets us, or
@@ -655,9 +665,9 @@ private slots:
         if (r->result.ok())
             QCOMPARE(r->out, QByteArray("root\n"));
         else
-            QVERIFY2(pier::test::localUser() != QLatin1String("root")
-                         && r->result.summary().contains(QStringLiteral("sudo"))
-                         && r->result.summary().contains(pier::test::localUser()),
+            QVERIFY2(pier::test::localUser() != QLatin1String("root") &&
+                         r->result.summary().contains(QStringLiteral("sudo")) &&
+                         r->result.summary().contains(pier::test::localUser()),
                      qPrintable(r->result.summary()));
     }
 
@@ -682,8 +692,10 @@ private slots:
         qInfo("%d sessions connected and ran a command in %lld ms", n, t.elapsed());
         sessions.clear();
         // Every socket is closed with its session.
-        QVERIFY2(openFds() <= fdsBefore, qPrintable(QStringLiteral("%1 file descriptors before, %2 after")
-                                                        .arg(fdsBefore).arg(openFds())));
+        QVERIFY2(openFds() <= fdsBefore,
+                 qPrintable(QStringLiteral("%1 file descriptors before, %2 after")
+                                .arg(fdsBefore)
+                                .arg(openFds())));
     }
 
     void closeAndReconnect()
@@ -706,26 +718,27 @@ private slots:
         int asked = 0;
         SshHooks hooks;
         hooks.askHostKey = [&](const SshHostKey &) { return ++asked > 0; };
-        const SshRunResult r = runSshCommand(QStringLiteral("127.0.0.1"), sshd.port(),
-                                             pier::test::localUser(), o,
-                                             QStringLiteral("echo hi; echo oops >&2; exit 7"),
-                                             10000, hooks);
+        const SshRunResult r =
+            runSshCommand(QStringLiteral("127.0.0.1"), sshd.port(), pier::test::localUser(), o,
+                          QStringLiteral("echo hi; echo oops >&2; exit 7"), 10000, hooks);
         QCOMPARE(asked, 1);
         QCOMPARE(r.status, SshCommandResult::Status::Exited);
         QCOMPARE(r.exitStatus, 7);
         QCOMPARE(r.out, QByteArray("hi\n"));
         QCOMPARE(r.err, QByteArray("oops\n"));
         QList<QPair<QByteArray, bool>> chunks;
-        const SshRunResult streamed = runSshCommand(
-            QStringLiteral("127.0.0.1"), sshd.port(), pier::test::localUser(), o,
-            QStringLiteral("echo a; sleep 0.3; echo b >&2"), 10000, hooks,
-            [&](const QByteArray &d, bool isStderr) { chunks.append({d, isStderr}); });
+        const SshRunResult streamed =
+            runSshCommand(QStringLiteral("127.0.0.1"), sshd.port(), pier::test::localUser(), o,
+                          QStringLiteral("echo a; sleep 0.3; echo b >&2"), 10000, hooks,
+                          [&](const QByteArray &d, bool isStderr) {
+                              chunks.append({d, isStderr});
+                          });
         QVERIFY(streamed.ok());
         QVERIFY(streamed.out.isEmpty());
         QCOMPARE(chunks, (QList<QPair<QByteArray, bool>>{{"a\n", false}, {"b\n", true}}));
-        const SshRunResult refused = runSshCommand(QStringLiteral("127.0.0.1"), sshd.port(),
-                                                   pier::test::localUser(), options(false),
-                                                   QStringLiteral("true"), 10000);
+        const SshRunResult refused =
+            runSshCommand(QStringLiteral("127.0.0.1"), sshd.port(), pier::test::localUser(),
+                          options(false), QStringLiteral("true"), 10000);
         QCOMPARE(refused.status, SshCommandResult::Status::Failed);
         QVERIFY(refused.error.contains(QStringLiteral("not accepted")));
     }
