@@ -32,9 +32,8 @@ NodePane::NodePane(const QString &name, const QString &address, QWidget *parent)
     m_title->setObjectName(QStringLiteral("nodeTitle"));
     m_title->setTextFormat(Qt::PlainText);
     m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_title->setText(address.isEmpty() || address == name
-                         ? name
-                         : tr("%1 — %2").arg(name, address));
+    m_title->setText(address.isEmpty() || address == name ? name
+                                                          : tr("%1 — %2").arg(name, address));
     QFont bold = m_title->font();
     bold.setBold(true);
     m_title->setFont(bold);
@@ -151,6 +150,13 @@ void NodePane::attachSession(ssh::SshSession *session)
         return;
     connect(session, &ssh::SshSession::stateChanged, this, &NodePane::onStateChanged);
     connect(session, &ssh::SshSession::hostKeyUnknown, this, &NodePane::onHostKeyUnknown);
+    connect(session, &ssh::SshSession::hostKeyChanged, this, [this](const ssh::SshHostKey &key) {
+        setHostKey(HostKey::Changed,
+                   tr("CHANGED: refused. The node now sends %1 %2, not the key in known_hosts: "
+                      "either it was reinstalled, or someone is intercepting the connection. "
+                      "See the SSH line for what to do.")
+                       .arg(key.type, key.fingerprint));
+    });
     onStateChanged(session->state(), session->reason());
 }
 
@@ -181,8 +187,8 @@ void NodePane::onStateChanged(ssh::SshState state, const QString &reason)
         break;
     case S::Ready:
         text = m_session && !m_session->user().isEmpty()
-            ? tr("Ready (logged in as %1)").arg(m_session->user())
-            : tr("Ready");
+                   ? tr("Ready (logged in as %1)").arg(m_session->user())
+                   : tr("Ready");
         accent = Accent::Ok;
         break;
     case S::Failed:
@@ -197,15 +203,9 @@ void NodePane::onStateChanged(ssh::SshState state, const QString &reason)
     setAccent(m_connection, accent);
 
     // A key that has been known all along goes through without a question.
-    if ((state == S::Authenticating || state == S::Ready)
-        && (m_hostKey == HostKey::Unchecked || m_hostKey == HostKey::Unknown))
+    if ((state == S::Authenticating || state == S::Ready) &&
+        (m_hostKey == HostKey::Unchecked || m_hostKey == HostKey::Unknown))
         setHostKey(HostKey::Known, tr("known (matches known_hosts)"));
-    if (state == S::Failed && reason.contains(QLatin1String("host key"))
-        && reason.contains(QLatin1String("has changed")))
-        setHostKey(HostKey::Changed,
-                   tr("CHANGED: refused. The node sends another key than the one in known_hosts: "
-                      "either it was reinstalled, or someone is intercepting the connection. "
-                      "See the SSH line for what to do."));
     if (state == S::Failed && m_hostKey == HostKey::Unknown)
         setHostKey(HostKey::Rejected, tr("not accepted"));
     if (m_failed)

@@ -324,6 +324,8 @@ bool SshConnection::verifyHostKey(const SshOptions &options, const SshHooks &hoo
                 "was rebuilt, remove %4 (ssh-keygen -f %5 -R '%1') and connect again to check "
                 "the new key.")
                 .arg(info.host, info.type, info.fingerprint, where, options.knownHostsFile);
+        if (hooks.hostKeyChanged)
+            hooks.hostKeyChanged(info);
         return false;
     }
     case SSH_KNOWN_HOSTS_UNKNOWN:

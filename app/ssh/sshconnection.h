@@ -26,6 +26,8 @@ struct SshHooks {
     // An unknown host key: true accepts it (and it is then appended to known_hosts). Blocking.
     // Unset: refused.
     std::function<bool(const SshHostKey &)> askHostKey;
+    // The node sent another key than known_hosts holds: connect() then fails with the words.
+    std::function<void(const SshHostKey &)> hostKeyChanged;
     // The passphrase of KEYFILE, or nullopt to skip the key. RETRY: the previous one was wrong.
     // Blocking. Unset: encrypted keys are skipped unless SshOptions::passphrase opens them.
     std::function<std::optional<QString>(const QString &keyFile, bool retry)> askPassphrase;

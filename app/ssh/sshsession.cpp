@@ -94,6 +94,9 @@ void SshSessionWorker::connectJob(const std::shared_ptr<SshJob> &job)
                 q->rejectHostKey();
         });
     };
+    hooks.hostKeyChanged = [this](const SshHostKey &key) {
+        post([q = q, key] { emit q->hostKeyChanged(key); });
+    };
     hooks.askPassphrase = [this](const QString &keyFile, bool retry) -> std::optional<QString> {
         const bool ok = ask(Question::Passphrase, [q = q, keyFile, retry] {
             if (q->isSignalConnected(QMetaMethod::fromSignal(&SshSession::passphraseNeeded)))

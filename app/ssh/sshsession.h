@@ -93,6 +93,9 @@ signals:
     void stateChanged(pier::ssh::SshState state, const QString &reason);
     // Unknown host key: show key.type and key.fingerprint, then acceptHostKey() or rejectHostKey().
     void hostKeyUnknown(const pier::ssh::SshHostKey &key);
+    // The node sent another key than the one in known_hosts (KEY: what it sends now); the
+    // session then fails, its reason saying which known_hosts line to remove if that is expected.
+    void hostKeyChanged(const pier::ssh::SshHostKey &key);
     void passphraseNeeded(const QString &keyFile, bool previousWasWrong);
     // The passphrase last given for KEYFILE opened it.
     void keyUnlocked(const QString &keyFile);

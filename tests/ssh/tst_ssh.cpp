@@ -219,8 +219,11 @@ private slots:
             s.acceptHostKey();
         });
         s.connectToHost(QStringLiteral("127.0.0.1"), sshd.port(), pier::test::localUser(), o);
+        bool changed = false;
+        connect(&s, &SshSession::hostKeyChanged, &s, [&] { changed = true; });
         QCOMPARE(settle(s), SshState::Failed);
         QVERIFY(!asked);
+        QVERIFY(changed);
         const QString r = s.reason();
         QVERIFY2(r.contains(QStringLiteral("has changed")) &&
                      r.contains(QStringLiteral("line 2 of")) &&
@@ -250,8 +253,16 @@ private slots:
                  qPrintable(error));
         QVERIFY(!pier::test::readAll(o.knownHostsFile).contains("127.0.0.1"));
         SshSession s;
+        QList<SshHostKey> changed;
+        connect(&s, &SshSession::hostKeyChanged, &s,
+                [&](const SshHostKey &key) { changed << key; });
         s.connectToHost(QStringLiteral("127.0.0.1"), sshd.port(), pier::test::localUser(), o);
         QCOMPARE(settle(s), SshState::Failed);
+        // Told as its own event (before the failure), with the key the server sends now.
+        QCOMPARE(changed.size(), 1);
+        QVERIFY2(changed.first().fingerprint.startsWith(QStringLiteral("SHA256:")),
+                 qPrintable(changed.first().fingerprint));
+        QVERIFY2(s.reason().contains(changed.first().fingerprint), qPrintable(s.reason()));
         QVERIFY2(s.reason().contains(QStringLiteral("has changed")) &&
                      s.reason().contains(QStringLiteral("line 2 of")),
                  qPrintable(s.reason()));
