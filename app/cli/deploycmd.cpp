@@ -2,6 +2,7 @@
 
 #include "cli/connection.h"
 #include "cli/gcecmd.h"
+#include "cli/vpncmd.h"
 #include "core/profilestore.h"
 #include "deploy/deployplan.h"
 #include "diagnosis/diagnosisjob.h"
@@ -130,6 +131,13 @@ bool prepareDeploy(const QCommandLineParser &p, const marathon::AppDefinition &a
     if (p.isSet(QStringLiteral("timeout")))
         s.launchTimeoutMs = qMax(1, p.value(QStringLiteral("timeout")).toInt()) * 1000;
     s.journalPath = DeployPlan::journalPathFor(s.profileName, app.absoluteId());
+    // As `pier vpn connect`: the environment, then the keychain; asked on the terminal only
+    // when not --headless (a script has nobody to answer).
+    const bool mayPrompt = !p.isSet(QStringLiteral("headless"));
+    s.vpnCredentials = [profile = s.profileName, config = s.vpn.configPath, mayPrompt](
+                           const QString &, std::function<void(const vpn::Credentials &)> reply) {
+        reply(vpnCredentials(profile, config, mayPrompt));
+    };
     return true;
 }
 
@@ -158,7 +166,10 @@ bool run(DeployPlan *plan, bool teardown, QString *failedStep, QString *failure)
                          if (text == lastProgress)
                              return;
                          lastProgress = text;
-                         derr() << stamp() << "  " << id << ": " << text << "\n";
+                         // Named as in the state lines, so a reader (or a script) can follow one
+                         // step through the interleaved lines of the steps running beside it.
+                         const Step *s = plan->runner()->step(id);
+                         derr() << stamp() << "  " << (s ? s->title() : id) << ": " << text << "\n";
                          derr().flush();
                      });
     bool ok = false;

@@ -67,9 +67,9 @@ QString prompt(const QString &question, bool secret)
     return line;
 }
 
-// The VPN's user name and password: PIER_VPN_USER + PIER_VPN_PASSWORD, else the keychain (kept
-// per profile, or per .ovpn file without one), else asked on the terminal. Never from arguments.
-vpn::Credentials vpnCredentials(const QString &profile, const QString &configPath)
+} // namespace
+
+vpn::Credentials vpnCredentials(const QString &profile, const QString &configPath, bool mayPrompt)
 {
     vpn::Credentials c;
     c.user = qEnvironmentVariable("PIER_VPN_USER");
@@ -88,7 +88,7 @@ vpn::Credentials vpnCredentials(const QString &profile, const QString &configPat
         c = {true, user.value, password.value, {}};
         return c;
     }
-    if (::isatty(STDIN_FILENO)) {
+    if (mayPrompt && ::isatty(STDIN_FILENO)) {
         c.user = prompt(QStringLiteral("VPN user name: "), false);
         c.password = prompt(QStringLiteral("VPN password: "), true);
         c.ok = !c.user.isEmpty();
@@ -106,6 +106,8 @@ vpn::Credentials vpnCredentials(const QString &profile, const QString &configPat
                   .arg(base);
     return c;
 }
+
+namespace {
 
 StepResult runVerb(vpn::VpnStep &step,
                    void (vpn::VpnStep::*verb)(const QVariantMap &, StepCallback))

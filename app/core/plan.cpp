@@ -394,7 +394,8 @@ void PlanRunner::onVerbDone(Step *step, Verb verb, int attempt, const StepResult
             m_appliedNow.remove(step->id());
             finishStep(StepState::Undone, result.message);
         } else {
-            // Stop the teardown here: what remains may depend on what could not be removed.
+            // Stop the teardown here (what is being undone finishes): what remains may depend
+            // on what could not be removed.
             m_undoQueue.clear();
             finishStep(StepState::Failed, result.message);
         }
@@ -481,14 +482,36 @@ void PlanRunner::undoNext()
 {
     if (m_cancelled)
         m_undoQueue.clear();
-    if (m_undoQueue.isEmpty()) {
-        finishIfIdle();
-        return;
+    // A step is undone once every step that depends on it and is to be undone is undone; steps
+    // that do not depend on each other are undone at once (a GCE operation takes seconds).
+    // Dependents count through steps with nothing to undo (c → b → a: c before a).
+    auto waitsFor = [this](const QString &id) {
+        QStringList dependents{id};
+        for (int i = 0; i < dependents.size(); ++i) {
+            for (Step *other : std::as_const(m_steps)) {
+                if (other->dependsOn().contains(dependents.at(i)) &&
+                    !dependents.contains(other->id()))
+                    dependents << other->id();
+            }
+        }
+        for (const QString &d : std::as_const(dependents)) {
+            if (d != id && (m_undoQueue.contains(d) || state(d) == StepState::Undoing))
+                return true;
+        }
+        return false;
+    };
+    for (const QString &id : QStringList(m_undoQueue)) {
+        if (m_active >= m_maxParallel)
+            break;
+        if (waitsFor(id))
+            continue;
+        m_undoQueue.removeAll(id);
+        Step *s = step(id);
+        ++m_active;
+        setState(s, StepState::Undoing, {});
+        runVerb(s, Verb::Undo, 0);
     }
-    Step *s = step(m_undoQueue.takeFirst());
-    ++m_active;
-    setState(s, StepState::Undoing, {});
-    runVerb(s, Verb::Undo, 0);
+    finishIfIdle();
 }
 
 } // namespace pier

@@ -45,8 +45,11 @@ DeployPlan::DeployPlan(const DeploySetup &setup, QObject *parent)
     m_runner->setJournal(&m_journal);
 
     auto *vpn = new vpn::VpnStep(setup.vpn);
-    vpn->setCredentialsProvider(
-        [](const QString &, std::function<void(const vpn::Credentials &)> reply) {
+    if (setup.vpnCredentials)
+        vpn->setCredentialsProvider(setup.vpnCredentials);
+    else
+        vpn->setCredentialsProvider([](const QString &,
+                                       std::function<void(const vpn::Credentials &)> reply) {
             // Headless: the environment only (the window asks, the CLI's vpn command prompts).
             vpn::Credentials c;
             c.user = qEnvironmentVariable("PIER_VPN_USER");

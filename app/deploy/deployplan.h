@@ -25,6 +25,8 @@ struct DeploySetup {
     gce::GceClient *gce = nullptr;
     gce::GceTarget target; // target.port: the app's service port
     vpn::VpnStep::Options vpn;
+    // Asked when OpenVPN wants a user name and password; empty: PIER_VPN_USER/PASSWORD only.
+    vpn::CredentialsProvider vpnCredentials;
     QUrl mesosUrl;       // node discovery
     QString journalPath; // see journalPathFor()
     int launchTimeoutMs = 5 * 60 * 1000;

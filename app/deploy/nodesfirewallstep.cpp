@@ -7,6 +7,8 @@
 
 #include <QRegularExpression>
 
+#include <algorithm>
+
 namespace pier::deploy {
 
 using nodes::FirewallAction;
@@ -230,9 +232,15 @@ void NodesFirewallStep::apply(const QVariantMap &, StepCallback done)
         }
         runAll(FirewallAction::Open, m_nodes, [this](const Outcomes &outcomes) {
             QStringList changed, names;
+            // A rule of Pier's for this port that was there before: an earlier run, killed
+            // before it could record it, added it; it is still Pier's to remove.
+            const QString ours = QStringLiteral("pier: open tcp/%1").arg(m_port);
             for (const auto &[node, o] : outcomes) {
                 names << QStringLiteral("%1=%2").arg(node.name, node.address);
-                if (o.changed)
+                const bool earlier =
+                    std::any_of(o.rulesBefore.cbegin(), o.rulesBefore.cend(),
+                                [&ours](const QString &rule) { return rule.contains(ours); });
+                if (o.changed || earlier)
                     changed << QStringLiteral("%1=%2").arg(node.name, node.address);
             }
             const QVariantMap outputs{{QStringLiteral("nodes.names"), names},

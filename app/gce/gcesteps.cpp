@@ -28,6 +28,16 @@ QStringList toStringList(const QVariant &v)
     return v.toStringList();
 }
 
+// A and what of B is not in A yet.
+QStringList united(QStringList a, const QStringList &b)
+{
+    for (const QString &s : b) {
+        if (!a.contains(s))
+            a << s;
+    }
+    return a;
+}
+
 } // namespace
 
 // ---- GceContext ---------------------------------------------------------------------------
@@ -180,6 +190,15 @@ void GceStep::trackAll(const QList<GceReply *> &replies,
     }
 }
 
+GceReply *GceStep::reportOperation(GceReply *reply, const QString &what)
+{
+    // One line per state of the operation: the change is in flight from the first one on.
+    connect(reply, &GceReply::operationProgress, this, [this, what](const GceOperation &op) {
+        emit progress(tr("%1: operation %2").arg(what, op.status.toLower()));
+    });
+    return reply;
+}
+
 bool GceStep::isNotFound(const ApiError &e)
 {
     return e.kind == ApiError::Kind::NotFound || e.reason == QLatin1String("notFound");
@@ -251,11 +270,8 @@ void AddressStep::apply(const QVariantMap &, StepCallback done)
     GceAddress a;
     a.name = t().addressName;
     a.description = tr("Pier: the app's external address");
-    emit progress(tr("Reserving %1…").arg(a.name));
-    GceReply *reply = m_ctx->client()->insertAddress(t().region, a);
-    connect(reply, &GceReply::operationProgress, this, [this](const GceOperation &op) {
-        emit progress(tr("Reserving the address: %1").arg(op.status.toLower()));
-    });
+    GceReply *reply = reportOperation(m_ctx->client()->insertAddress(t().region, a),
+                                      tr("Reserving %1").arg(a.name));
     track(reply, [this, done](GceReply *r) {
         if (r->error() && !isAlreadyExists(r->error()))
             return done(failure(r->error()));
@@ -353,11 +369,8 @@ void TargetPoolStep::apply(const QVariantMap &, StepCallback done)
     GceTargetPool p;
     p.name = t().poolName;
     p.description = tr("Pier: the nodes that serve the app");
-    emit progress(tr("Creating %1…").arg(p.name));
-    GceReply *reply = m_ctx->client()->insertTargetPool(t().region, p);
-    connect(reply, &GceReply::operationProgress, this, [this](const GceOperation &op) {
-        emit progress(tr("Creating the pool: %1").arg(op.status.toLower()));
-    });
+    GceReply *reply = reportOperation(m_ctx->client()->insertTargetPool(t().region, p),
+                                      tr("Creating %1").arg(p.name));
     track(reply, [this, done](GceReply *r) {
         if (r->error() && !isAlreadyExists(r->error()))
             return done(failure(r->error()));
@@ -365,8 +378,11 @@ void TargetPoolStep::apply(const QVariantMap &, StepCallback done)
             if (g->error())
                 return done(failure(g->error()));
             StepResult res = judge(g->targetPool());
-            if (res.ok())
+            if (res.ok()) {
                 res.message = tr("Created the target pool %1.").arg(t().poolName);
+                // Its undo deletes it, nodes and all: taking them out first is not needed.
+                res.outputs.insert(QStringLiteral("pool.created"), true);
+            }
             done(res);
         });
     });
@@ -605,9 +621,13 @@ void PoolInstancesStep::missing(
     });
 }
 
-void PoolInstancesStep::check(const QVariantMap &, StepCallback done)
+void PoolInstancesStep::check(const QVariantMap &inputs, StepCallback done)
 {
-    missing([this, done](const QList<GceInstance> &out, const ApiError &e) {
+    // What an interrupted run was adding stays Pier's to take out, whether it got there or not.
+    const QStringList earlier =
+        united(toStringList(inputs.value(QStringLiteral("instances.pending"))),
+               toStringList(inputs.value(QStringLiteral("instances.added"))));
+    missing([this, done, earlier](const QList<GceInstance> &out, const ApiError &e) {
         if (isNotFound(e))
             return done(
                 StepResult::needed(tr("The pool %1 does not exist yet.").arg(t().poolName)));
@@ -622,30 +642,37 @@ void PoolInstancesStep::check(const QVariantMap &, StepCallback done)
                                  {{QStringLiteral("instances.names"), m_ctx->nodeNames()}}));
         StepResult r = StepResult::needed(
             tr("Not in the pool yet: %1.").arg(names.join(QStringLiteral(", "))));
-        r.outputs.insert(QStringLiteral("instances.pending"), names); // as tags.pending
+        r.outputs.insert(QStringLiteral("instances.pending"),
+                         united(names, earlier)); // as tags.pending
         done(r);
     });
 }
 
 void PoolInstancesStep::apply(const QVariantMap &inputs, StepCallback done)
 {
-    const QStringList addedBefore = toStringList(inputs.value(QStringLiteral("instances.added")));
+    // The nodes an interrupted run was adding (check's "pending") that are in the pool now were
+    // added by Pier too.
+    const QStringList addedBefore =
+        united(toStringList(inputs.value(QStringLiteral("instances.added"))),
+               toStringList(inputs.value(QStringLiteral("instances.pending"))));
     missing([this, done, addedBefore](const QList<GceInstance> &out, const ApiError &e) {
         if (e)
             return done(failure(e));
         if (out.isEmpty())
             return done(
                 StepResult::done(tr("Every node is in the pool %1.").arg(t().poolName),
-                                 {{QStringLiteral("instances.names"), m_ctx->nodeNames()}}));
+                                 {{QStringLiteral("instances.added"), addedBefore},
+                                  {QStringLiteral("instances.names"), m_ctx->nodeNames()}}));
         QStringList urls, names = addedBefore;
         for (const GceInstance &i : out) {
             urls << i.selfLink;
             if (!names.contains(i.name))
                 names << i.name;
         }
-        emit progress(tr("Adding %n node(s) to the pool…", nullptr, int(urls.size())));
-        track(m_ctx->client()->addInstances(t().region, t().poolName, urls), [this, done, names,
-                                                                              out](GceReply *r) {
+        GceReply *reply =
+            reportOperation(m_ctx->client()->addInstances(t().region, t().poolName, urls),
+                            tr("Adding %n node(s) to the pool", nullptr, int(urls.size())));
+        track(reply, [this, done, names, out](GceReply *r) {
             if (r->error())
                 return done(failure(r->error()));
             done(StepResult::done(
@@ -676,6 +703,10 @@ void PoolInstancesStep::undo(const QVariantMap &inputs, StepCallback done)
                                                            : QStringLiteral("instances.pending")));
     if (added.isEmpty())
         return done(StepResult::done(tr("Pier added no node to the pool.")));
+    if (inputs.value(QStringLiteral("pool.created")).toBool())
+        return done(StepResult::done(
+            tr("%1 leave the pool with it: Pier made the pool %2 and deletes it next.")
+                .arg(added.join(QStringLiteral(", ")), t().poolName)));
     QStringList urls;
     for (const QString &name : added)
         urls << m_ctx->url(QStringLiteral("zones/%1/instances/%2").arg(t().zone, name));
@@ -787,18 +818,18 @@ void ForwardingRuleStep::apply(const QVariantMap &inputs, StepCallback done)
         rule.ipProtocol = QStringLiteral("TCP");
         rule.portRange = portRange();
         rule.target = m_ctx->poolUrl();
-        emit progress(tr("Creating the forwarding rule %1…").arg(rule.name));
-        track(m_ctx->client()->insertForwardingRule(t().region, rule),
-              [this, done, ip](GceReply *r) {
-                  if (r->error() && !isAlreadyExists(r->error()))
-                      return done(failure(r->error()));
-                  track(m_ctx->client()->getForwardingRule(t().region, t().ruleName),
-                        [this, done, ip](GceReply *g) {
-                            if (g->error())
-                                return done(failure(g->error()));
-                            done(judge(g->forwardingRule(), ip));
-                        });
-              });
+        GceReply *reply = reportOperation(m_ctx->client()->insertForwardingRule(t().region, rule),
+                                          tr("Creating the forwarding rule %1").arg(rule.name));
+        track(reply, [this, done, ip](GceReply *r) {
+            if (r->error() && !isAlreadyExists(r->error()))
+                return done(failure(r->error()));
+            track(m_ctx->client()->getForwardingRule(t().region, t().ruleName),
+                  [this, done, ip](GceReply *g) {
+                      if (g->error())
+                          return done(failure(g->error()));
+                      done(judge(g->forwardingRule(), ip));
+                  });
+        });
     });
 }
 
@@ -851,10 +882,13 @@ QString TagNodesStep::equivalentCommand() const
     return lines.join(QLatin1Char('\n'));
 }
 
-void TagNodesStep::check(const QVariantMap &, StepCallback done)
+void TagNodesStep::check(const QVariantMap &inputs, StepCallback done)
 {
+    // What an interrupted run was tagging stays Pier's to untag, whether it got there or not.
+    const QStringList earlier = united(inputs.value(QStringLiteral("tags.pending")).toStringList(),
+                                       inputs.value(QStringLiteral("tags.added")).toStringList());
     m_ctx->forgetNodes(); // tags change: read them fresh
-    m_ctx->nodes([this, done](const QList<GceInstance> &nodes, const ApiError &e) {
+    m_ctx->nodes([this, done, earlier](const QList<GceInstance> &nodes, const ApiError &e) {
         if (e)
             return done(failure(e));
         QStringList untagged;
@@ -868,26 +902,32 @@ void TagNodesStep::check(const QVariantMap &, StepCallback done)
         // killed mid-apply can still be undone (tags.added is only known afterwards).
         StepResult r = StepResult::needed(
             tr("Not tagged %1 yet: %2.").arg(t().tag, untagged.join(QStringLiteral(", "))));
-        r.outputs.insert(QStringLiteral("tags.pending"), untagged);
+        r.outputs.insert(QStringLiteral("tags.pending"), united(untagged, earlier));
         done(r);
     });
 }
 
 void TagNodesStep::apply(const QVariantMap &inputs, StepCallback done)
 {
-    const QStringList addedBefore = inputs.value(QStringLiteral("tags.added")).toStringList();
-    m_ctx->nodes([this, done, addedBefore](const QList<GceInstance> &nodes, const ApiError &e) {
+    const QStringList pending = inputs.value(QStringLiteral("tags.pending")).toStringList();
+    QStringList addedBefore = inputs.value(QStringLiteral("tags.added")).toStringList();
+    m_ctx->nodes([this, done, addedBefore, pending](const QList<GceInstance> &nodes,
+                                                    const ApiError &e) mutable {
         if (e)
             return done(failure(e));
         QList<GceReply *> replies;
         QStringList names;
         for (const GceInstance &n : nodes) {
-            if (n.tags.items.contains(t().tag))
+            if (n.tags.items.contains(t().tag)) {
+                // Tagged by an interrupted run of this step: still Pier's to remove.
+                if (pending.contains(n.name) && !addedBefore.contains(n.name))
+                    addedBefore << n.name;
                 continue;
+            }
             names << n.name;
-            replies << m_ctx->client()->addTags(t().zone, n.name, {t().tag});
+            replies << reportOperation(m_ctx->client()->addTags(t().zone, n.name, {t().tag}),
+                                       tr("Tagging %1").arg(n.name));
         }
-        emit progress(tr("Tagging %1…").arg(names.join(QStringLiteral(", "))));
         // One setTags per node, all at once: each is its own read-modify-write.
         trackAll(replies, [this, done, names, addedBefore](QList<GceReply *> r) {
             QStringList added = addedBefore;
@@ -1147,8 +1187,9 @@ void FirewallStep::apply(const QVariantMap &inputs, StepCallback done)
         f.allowed = {{QStringLiteral("tcp"), {QString::number(t().port)}}};
         f.sourceRanges = {QStringLiteral("0.0.0.0/0")};
         f.targetTags = {t().tag};
-        emit progress(tr("Creating the firewall rule %1…").arg(f.name));
-        track(m_ctx->client()->insertFirewall(f), [this, done, link](GceReply *r) {
+        GceReply *reply = reportOperation(m_ctx->client()->insertFirewall(f),
+                                          tr("Creating the firewall rule %1").arg(f.name));
+        track(reply, [this, done, link](GceReply *r) {
             if (r->error() && !isAlreadyExists(r->error()))
                 return done(failure(r->error()));
             track(m_ctx->client()->getFirewall(t().firewallName), [this, done, link](GceReply *g) {

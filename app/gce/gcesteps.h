@@ -81,6 +81,8 @@ protected:
     void track(GceReply *reply, ReplyHandler handler);
     // Several replies at once; `handler` gets them all when the last one finishes.
     void trackAll(const QList<GceReply *> &replies, std::function<void(QList<GceReply *>)> handler);
+    // Reports the state of REPLY's operation as progress ("WHAT: operation pending").
+    GceReply *reportOperation(GceReply *reply, const QString &what);
     static bool isNotFound(const ApiError &e);
     static bool isAlreadyExists(const ApiError &e);
     const GceTarget &t() const { return m_ctx->target(); }

@@ -162,7 +162,7 @@ void LaunchStep::apply(const QVariantMap &, StepCallback done)
         return;
     }
     const bool create = !m_exists;
-    emit progress(
+    emit logLine(
         create ? tr("Sending the definition to Marathon (POST /v2/apps)…")
                : tr("Updating the app on Marathon (PUT /v2/apps%1)…").arg(m_app.absoluteId()));
     emit logLine(equivalentCommand());
@@ -190,7 +190,8 @@ void LaunchStep::apply(const QVariantMap &, StepCallback done)
             m_version = result.version;
         m_exists = true;
         m_sameSpec = true; // Marathon now holds this definition: a retried apply only waits
-        emit logLine(
+        // The first progress line: from here on Marathon holds the app and deploys it.
+        emit progress(
             tr("Marathon accepted it: deployment %1, version %2.").arg(m_deploymentId, m_version));
         if (m_wait)
             waitFor(Goal::Deployed, m_deploymentId);

@@ -212,6 +212,9 @@ int runSandboxDaemon(const DaemonConfig &config)
     GceServer::Options gceOptions;
     gceOptions.networkRange = config.internalRange;
     gceOptions.instances = GceRouter::instancesFor(*status);
+    // Operations take 2 s as on Google's; PIER_SANDBOX_GCE_OPERATION_MS to change it (tests).
+    if (const int ms = qEnvironmentVariableIntValue("PIER_SANDBOX_GCE_OPERATION_MS"); ms > 0)
+        gceOptions.operationMs = ms;
     GceServer gce(gceOptions);
     // What is made through the API changes the router for real: firewall rules and tags the VPC
     // firewall, an address + forwarding rule + pool the load balancer.

@@ -336,6 +336,35 @@ private slots:
         QVERIFY(log.isEmpty());
     }
 
+    // Teardown does not wait needlessly: steps that do not depend on each other are undone at
+    // once, a step only after everything that depends on it, even through a step with nothing
+    // to undo (d → c → a).
+    void undoRunsIndependentStepsAtOnce()
+    {
+        QStringList log;
+        PlanRunner runner;
+        auto made = [&](const QString &id, const QStringList &deps) {
+            auto *s = new ScriptedStep(id, &log);
+            s->setDependsOn(deps);
+            s->script[QStringLiteral("check")] = {StepResult::needed({})};
+            s->delayMs[QStringLiteral("undo")] = 30;
+            runner.addStep(s);
+            return s;
+        };
+        made(QStringLiteral("a"), {});
+        made(QStringLiteral("b"), {});
+        auto *c = new ScriptedStep(QStringLiteral("c"), &log); // found done: nothing to undo
+        c->setDependsOn({QStringLiteral("a")});
+        runner.addStep(c);
+        made(QStringLiteral("d"), {QStringLiteral("b"), QStringLiteral("c")});
+        QVERIFY(runToEnd(runner));
+        log.clear();
+        QVERIFY(runToEnd(runner, true));
+        QCOMPARE(log, QStringList({QStringLiteral("d:undo"), QStringLiteral("d:undo-end"),
+                                   QStringLiteral("b:undo"), QStringLiteral("a:undo"),
+                                   QStringLiteral("b:undo-end"), QStringLiteral("a:undo-end")}));
+    }
+
     void failedUndoStopsTheTeardown()
     {
         QStringList log;
