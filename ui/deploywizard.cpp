@@ -22,6 +22,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSaveFile>
 #include <QScrollArea>
 #include <QStyle>
@@ -119,7 +120,7 @@ DeployStepPage::DeployStepPage(DeployWizard *wizard, const QString &title,
     setTitle(title);
     auto *outer = new QVBoxLayout(this);
     outer->setContentsMargins(0, 0, 0, 0);
-    auto *scroll = new QScrollArea(this);
+    auto *scroll = m_scroll = new QScrollArea(this);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
     outer->addWidget(scroll);
@@ -236,14 +237,11 @@ void DeployStepPage::planChanged()
     m_log->clear();
     m_progressText->clear();
     PlanRunner *r = m_wizard->runner();
-    QStringList intro, commands;
+    QStringList intro;
     for (const QString &id : presentIds()) {
         Step *s = r->step(id);
         if (!s->explanation().isEmpty())
             intro << s->explanation();
-        const QString cmd = s->equivalentCommand();
-        commands << (presentIds().size() > 1 ? QStringLiteral("# %1\n").arg(s->title()) : QString()) +
-                        (cmd.isEmpty() ? QStringLiteral(": # nothing to type") : cmd);
         auto *row = wrapped({}, this);
         row->setObjectName(QStringLiteral("stepRow_") + id);
         m_rows->addWidget(row);
@@ -257,7 +255,8 @@ void DeployStepPage::planChanged()
                            "(`pier sandbox up` makes one for a practice cluster), then come "
                            "back."));
     m_intro->setText(intro.join(QStringLiteral("\n\n")));
-    m_commands->setPlainText(commands.join(QStringLiteral("\n\n")));
+    m_commands->clear();
+    refreshCommands();
     showVerdict();
     updateButtons();
     emit completeChanged();
@@ -275,29 +274,48 @@ bool DeployStepPage::isComplete() const
     return true;
 }
 
+void DeployStepPage::refreshCommands()
+{
+    PlanRunner *r = m_wizard->runner();
+    if (!r)
+        return;
+    QStringList commands;
+    const QStringList ids = presentIds();
+    for (const QString &id : ids) {
+        Step *s = r->step(id);
+        const QString cmd = s->equivalentCommand();
+        commands << (ids.size() > 1 ? QStringLiteral("# %1\n").arg(s->title()) : QString()) +
+                        (cmd.isEmpty() ? QStringLiteral(": # nothing to type") : cmd);
+    }
+    const QString text = commands.join(QStringLiteral("\n\n"));
+    if (text != m_commands->toPlainText())
+        m_commands->setPlainText(text);
+}
+
 void DeployStepPage::initializePage()
 {
     // Commands may name what earlier pages made (the address's IP): read them again.
-    if (PlanRunner *r = m_wizard->runner()) {
-        QStringList commands;
-        for (const QString &id : presentIds()) {
-            Step *s = r->step(id);
-            const QString cmd = s->equivalentCommand();
-            commands << (presentIds().size() > 1 ? QStringLiteral("# %1\n").arg(s->title())
-                                                 : QString()) +
-                            (cmd.isEmpty() ? QStringLiteral(": # nothing to type") : cmd);
-        }
-        m_commands->setPlainText(commands.join(QStringLiteral("\n\n")));
-    }
+    refreshCommands();
     if (!isComplete())
         precheck();
-    m_run->setFocus(Qt::OtherFocusReason);
+    settle();
+}
+
+void DeployStepPage::settle()
+{
+    m_scroll->ensureWidgetVisible(m_intro);
+    if (wizard() && wizard()->currentPage() == this) {
+        if (isComplete() && wizard()->button(QWizard::NextButton)->isVisible())
+            wizard()->button(QWizard::NextButton)->setFocus(Qt::OtherFocusReason);
+        else if (m_run->isEnabled())
+            m_run->setFocus(Qt::OtherFocusReason);
+    }
 }
 
 void DeployStepPage::precheck()
 {
     PlanRunner *r = m_wizard->runner();
-    if (!r || m_wizard->isBusy())
+    if (!r || m_wizard->isBusy() || m_wizard->checksHeld())
         return;
     const int generation = ++m_checkGeneration;
     QStringList toCheck;
@@ -524,7 +542,10 @@ void DeployStepPage::showVerdict()
             }
         }
         if (st == State::Done && !m_appliedThisRun.value(id))
-            words = tr("done — it was already in place, nothing was changed");
+            words = id == QLatin1String("page") || id == QLatin1String("vpn.connect") ||
+                            id == QLatin1String("network")
+                        ? tr("done — checked")
+                        : tr("done — it was already in place, nothing was changed");
         if (st == State::Done && m_appliedThisRun.value(id)) {
             words = tr("done — made now and verified");
             nothingMade = false;
@@ -555,9 +576,14 @@ void DeployStepPage::showVerdict()
     } else if (anyRunning) {
         verdict = tr("Working on it…");
     } else if (allDone) {
-        verdict = nothingMade ? tr("Done: it was already in place — nothing to do. Go on with "
-                                   "Next.")
-                              : tr("Done: made and verified. Go on with Next.");
+        if (presentIds().contains(QStringLiteral("page")))
+            verdict = tr("Done: the app answers on its public address. The journey is complete.");
+        else if (presentIds().contains(QStringLiteral("vpn.connect")))
+            verdict = tr("Done: Pier reaches Marathon and Mesos. Go on with Next.");
+        else
+            verdict = nothingMade ? tr("Done: it was already in place — nothing to do. Go on "
+                                       "with Next.")
+                                  : tr("Done: made and verified. Go on with Next.");
         accent = Accent::Ok;
     } else if (anyFailed) {
         verdict = tr("This step did not finish: read the reason above, fix it, then Retry. "
@@ -603,8 +629,10 @@ void DeployStepPage::onStepState(const QString &id, State state, const QString &
         }
         m_log->append(kind, text);
     }
-    if (!isActive(state))
+    if (!isActive(state)) {
         m_progressText->clear();
+        refreshCommands();
+    }
     showVerdict();
     updateButtons();
     emit completeChanged();
@@ -982,13 +1010,18 @@ void DeployWizard::onFinished(bool ok)
     for (DeployStepPage *p : std::as_const(m_stepPages)) {
         p->updateButtons();
         emit p->completeChanged();
+        p->settle();
     }
     if (work == Work::Teardown) {
         setStatus(ok ? tr("Torn down: the app, the GCE resources and the nodes' rules Pier made "
                           "are gone.")
                      : tr("The teardown stopped: the page of the step that failed says why. "
                           "Press Tear Down again once it is fixed."));
+        // Back to the start without checking anything: a check that passes would write a
+        // new journal for a journey that is gone.
+        m_holdChecks = true;
         restart();
+        m_holdChecks = false;
     } else if (work == Work::RunAll) {
         if (ok) {
             setStatus(tr("Every step is done: the app answers on %1.").arg(m_plan->url()));
@@ -1246,8 +1279,13 @@ void DeployWizard::nodeLine(const QString &line, bool)
             auto *pv = new QVBoxLayout(pane);
             NodePane np;
             np.state = wrapped(tr("waiting"), pane);
-            np.log = new CommandLog(pane);
-            np.log->setMinimumHeight(90);
+            np.log = new QPlainTextEdit(pane);
+            np.log->setReadOnly(true);
+            np.log->setFont(monospace());
+            np.log->setTabChangesFocus(true);
+            np.log->setLineWrapMode(QPlainTextEdit::NoWrap);
+            np.log->setAccessibleName(tr("Log of %1").arg(n.name));
+            np.log->setFixedHeight(np.log->fontMetrics().lineSpacing() * 5 + 12);
             pv->addWidget(np.state);
             pv->addWidget(np.log);
             const int i = int(m_nodePanes.size());
@@ -1260,9 +1298,14 @@ void DeployWizard::nodeLine(const QString &line, bool)
     const auto it = m_nodePanes.find(name);
     if (it == m_nodePanes.end())
         return;
-    const QString rest = line.section(QStringLiteral(": "), 1);
-    it->state->setText(rest);
-    it->log->append(CommandLog::Kind::Info, rest);
+    QString rest = line.section(QStringLiteral(": "), 1);
+    // The node's own log entries carry their time already.
+    static const QRegularExpression stamp(QStringLiteral("^\\d\\d:\\d\\d:\\d\\d(\\.\\d+)? "));
+    rest.remove(stamp);
+    if (!rest.startsWith(QLatin1Char(' ')) && !rest.startsWith(QLatin1String("$ ")) &&
+        !rest.startsWith(QLatin1String("--- ")))
+        it->state->setText(rest.left(200));
+    it->log->appendPlainText(rest);
 }
 
 // ---- the Verify page ------------------------------------------------------------------------

@@ -15,6 +15,7 @@ class QListWidget;
 class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
+class QScrollArea;
 class QGridLayout;
 class QVBoxLayout;
 
@@ -59,6 +60,7 @@ public:
     void onStepProgress(const QString &id, const QString &text);
     void onLogLine(const QString &id, const QString &line);
     void updateButtons();
+    void settle(); // after a run: the verdict in view, focus where the next key press goes
 
 signals:
     void stepLine(const QString &id, const QString &line); // for page-specific views
@@ -67,9 +69,11 @@ private:
     QString skipRefusal() const; // empty when Skip is safe
     QString undoRefusal() const; // empty when there is something to undo, and it is safe
     void showVerdict();
+    void refreshCommands();
 
     DeployWizard *m_wizard;
     QStringList m_ids;
+    QScrollArea *m_scroll = nullptr;
     QLabel *m_intro = nullptr;
     QPlainTextEdit *m_commands = nullptr;
     QVBoxLayout *m_rows = nullptr;
@@ -140,6 +144,7 @@ public:
     // For pages: start / track plan work.
     void startRun(const QStringList &ids);
     void startUndo(const QStringList &ids);
+    bool checksHeld() const { return m_holdChecks; } // after a teardown: show, do not check
     void checkStarted();
     void checkFinished();
 
@@ -175,6 +180,7 @@ private:
     QString m_setupError;
     Work m_work = Work::None;
     int m_checks = 0;
+    bool m_holdChecks = false;
     QString m_scriptTarget;
     QHash<int, DeployStepPage *> m_stepPages;
 
@@ -189,7 +195,7 @@ private:
     QGridLayout *m_nodeGrid = nullptr;
     struct NodePane {
         QLabel *state = nullptr;
-        CommandLog *log = nullptr;
+        QPlainTextEdit *log = nullptr;
     };
     QHash<QString, NodePane> m_nodePanes;
     QLabel *m_nodesNone = nullptr;
