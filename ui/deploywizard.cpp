@@ -552,11 +552,16 @@ void DeployStepPage::showVerdict()
         }
         if (st == State::Done && msg.startsWith(tr("Skipped by you")))
             words = tr("skipped by you");
+        const bool nothingToRemove = st == State::Skipped && m_nothingToUndo.contains(id);
+        if (nothingToRemove)
+            words = tr("nothing to remove");
+        if (st == State::Undone)
+            words = tr("removed");
         allDone = allDone && st == State::Done;
-        anyFailed = anyFailed || st == State::Failed || st == State::Skipped ||
-                    st == State::Cancelled;
+        anyFailed = anyFailed || st == State::Failed ||
+                    (st == State::Skipped && !nothingToRemove) || st == State::Cancelled;
         anyRunning = anyRunning || isActive(st);
-        anyUndone = anyUndone || st == State::Undone;
+        anyUndone = anyUndone || st == State::Undone || nothingToRemove;
         if (QLabel *row = m_rowLabels.value(id)) {
             const QString mark = st == State::Done     ? QStringLiteral("✔")
                                  : st == State::Failed ? QStringLiteral("✘")
@@ -590,7 +595,8 @@ void DeployStepPage::showVerdict()
                      "Pages that do not need this step still work.");
         accent = Accent::Error;
     } else if (anyUndone) {
-        verdict = tr("Undone. Run the step again to make it anew.");
+        verdict = tr("Removed: what Pier made here is gone. Run the step again to make it "
+                     "anew.");
     } else if (anyNeeded) {
         verdict = tr("To do: press Run This Step (Pier explains above what it will make).");
     } else {
@@ -611,6 +617,10 @@ void DeployStepPage::onStepState(const QString &id, State state, const QString &
         return;
     if (state == State::Applying)
         m_appliedThisRun.insert(id, true);
+    if (state == State::Skipped && m_wizard->isUndoing())
+        m_nothingToUndo.insert(id);
+    else
+        m_nothingToUndo.remove(id);
     if (state == State::Pending)
         m_appliedThisRun.remove(id);
     if (!message.isEmpty())
@@ -854,6 +864,9 @@ void DeployWizard::rebuild()
                         setStatus(tr("Tearing down: %1…").arg(runner()->step(id)->title()));
                     if (id == QLatin1String("page"))
                         refreshVerify();
+                    if (id == QLatin1String("node-iptables") &&
+                        (state == State::Done || state == State::Undone))
+                        nodesFinished();
                     updateOverview();
                 });
         connect(m_plan, &deploy::DeployPlan::stepProgress, this,
@@ -923,7 +936,7 @@ void DeployWizard::startUndo(const QStringList &ids)
 {
     if (!m_plan || isBusy())
         return;
-    m_work = Work::Run;
+    m_work = Work::Undo;
     setStatus(tr("Undoing…"));
     updateCustomButtons();
     emit busyChanged(true);
@@ -1119,14 +1132,15 @@ void DeployWizard::updateOverview()
             for (const QString &s : p->presentIds()) {
                 const State st = runner()->state(s);
                 done = done && st == State::Done;
-                failed = failed || st == State::Failed || st == State::Skipped;
+                const bool nothing = st == State::Skipped && p->nothingToUndo(s);
+                failed = failed || st == State::Failed || (st == State::Skipped && !nothing);
                 active = active || isActive(st);
-                undone = undone || st == State::Undone;
+                undone = undone || st == State::Undone || nothing;
             }
             state = active   ? tr("working…")
                     : done   ? tr("done")
                     : failed ? tr("needs attention")
-                    : undone ? tr("undone")
+                    : undone ? tr("removed")
                              : tr("to do");
         }
         auto *item = new QListWidgetItem(
@@ -1306,6 +1320,26 @@ void DeployWizard::nodeLine(const QString &line, bool)
         !rest.startsWith(QLatin1String("--- ")))
         it->state->setText(rest.left(200));
     it->log->appendPlainText(rest);
+}
+
+void DeployWizard::nodesFinished()
+{
+    const State st = runner()->state(QStringLiteral("node-iptables"));
+    const QStringList opened =
+        runner()->outputs().value(QStringLiteral("nodes.opened")).toStringList();
+    const int port = m_plan->port();
+    for (auto it = m_nodePanes.begin(); it != m_nodePanes.end(); ++it) {
+        bool ours = false;
+        for (const QString &o : opened)
+            ours = ours || o.section(QLatin1Char('='), 0, 0) == it.key();
+        if (st == State::Undone)
+            it->state->setText(ours ? tr("Pier's rule for port %1 removed").arg(port)
+                                    : tr("Nothing to remove here"));
+        else
+            it->state->setText(ours ? tr("✔ Port %1 open: Pier added its rule").arg(port)
+                                    : tr("✔ Port %1 was open already: nothing changed").arg(port));
+        setAccent(it->state, st == State::Done ? Accent::Ok : Accent::None);
+    }
 }
 
 // ---- the Verify page ------------------------------------------------------------------------

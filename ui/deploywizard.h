@@ -4,6 +4,7 @@
 #include "marathon/appdefinition.h"
 
 #include <QHash>
+#include <QSet>
 #include <QPointer>
 #include <QWizard>
 #include <QWizardPage>
@@ -49,6 +50,7 @@ public:
     CommandLog *log() const { return m_log; }
     QString verdict() const; // the words in the verdict line (tests read it)
     bool isChecking() const { return m_checking > 0; }
+    bool nothingToUndo(const QString &id) const { return m_nothingToUndo.contains(id); }
 
     // The page's verbs, as its buttons do them.
     void runSteps();
@@ -92,6 +94,7 @@ private:
     QHash<QString, StepResult> m_checked;      // precheck verdicts
     QHash<QString, bool> m_appliedThisRun;     // apply ran: not "already done"
     QHash<QString, QString> m_messages;        // last message per step
+    QSet<QString> m_nothingToUndo;             // skipped by an undo: Pier had made nothing
 };
 
 // The deployment wizard (DESIGN.md §8, issue 7): a QWizard over one DeployPlan, from the
@@ -131,6 +134,7 @@ public:
     PlanRunner *runner() const;
     QString setupError() const { return m_setupError; }
     bool isBusy() const; // a run, a check or a teardown in flight
+    bool isUndoing() const { return m_work == Work::Undo || m_work == Work::Teardown; }
     DeployStepPage *stepPage(PageId id) const;
 
     void runAllRemaining(); // the rest, as `pier deploy` does (in parallel)
@@ -158,7 +162,7 @@ protected:
     void reject() override; // embedded in the window: nothing to close; cancels work in flight
 
 private:
-    enum class Work { None, Run, RunAll, Teardown };
+    enum class Work { None, Run, RunAll, Undo, Teardown };
     void rebuild();
     void setStatus(const QString &text);
     void updateOverview();
@@ -170,6 +174,7 @@ private:
     void refreshAppPage();
     void refreshVerify();
     void nodeLine(const QString &line, bool progress);
+    void nodesFinished();
     QString pageName(int id) const;
 
     QString m_profile;

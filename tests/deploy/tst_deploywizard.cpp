@@ -260,6 +260,30 @@ void TestDeployWizard::clickThroughEveryPageThenTearDown()
     QCOMPARE(marathonApps(), QStringList());
     QCOMPARE(gceResources(), QStringList());
     QVERIFY(!QFile::exists(wizard->plan()->journal().path()));
+
+    // The operator's shortcut: everything at once, as `pier deploy` does, to the Verify page.
+    clock.restart();
+    click(wizard->button(QWizard::CustomButton1));
+    QVERIFY(wizard->isBusy());
+    QTRY_VERIFY_WITH_TIMEOUT(!wizard->isBusy(), 300000);
+    qInfo("run all remaining steps: %lld ms", clock.elapsed());
+    QCOMPARE(wizard->currentId(), int(DeployWizard::VerifyPage));
+    QVERIFY2(wizard->findChild<QLabel *>(QStringLiteral("pageStatus"))->text().startsWith(
+                 QLatin1String("200")),
+             qPrintable(wizard->statusText()));
+    // A new reservation: possibly another address.
+    const QString url2 = wizard->findChild<QLineEdit *>(QStringLiteral("publicUrl"))->text();
+    QVERIFY2(run(QStringLiteral("curl"), {QStringLiteral("-s"), QStringLiteral("-m"),
+                                          QStringLiteral("10"), QStringLiteral("--socks5-hostname"),
+                                          m_proxy, url2})
+                 .out.contains("<title>Welcome to nginx!</title>"),
+             qPrintable(url2));
+    QCOMPARE(gceResources().size(), 6);
+    ui::MessageBox::setNextAnswer(ui::MessageBox::Yes);
+    click(wizard->button(QWizard::CustomButton2));
+    QTRY_VERIFY_WITH_TIMEOUT(!wizard->isBusy(), 240000);
+    QCOMPARE(marathonApps(), QStringList());
+    QCOMPARE(gceResources(), QStringList());
 }
 
 void TestDeployWizard::cleanupTestCase()
