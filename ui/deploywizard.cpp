@@ -290,6 +290,14 @@ void DeployStepPage::refreshCommands()
     const QString text = commands.join(QStringLiteral("\n\n"));
     if (text != m_commands->toPlainText())
         m_commands->setPlainText(text);
+    // Tall enough for the page's commands (a long one wraps), within reason.
+    const int perLine =
+        qMax(40, (m_commands->viewport()->width() - 8) /
+                     qMax(1, m_commands->fontMetrics().horizontalAdvance(QLatin1Char('m'))));
+    int lines = 0;
+    for (const QString &l : text.split(QLatin1Char('\n')))
+        lines += 1 + int(l.size()) / qMax(60, perLine);
+    m_commands->setFixedHeight(m_commands->fontMetrics().lineSpacing() * qBound(2, lines, 10) + 14);
 }
 
 void DeployStepPage::initializePage()
@@ -469,14 +477,16 @@ void DeployStepPage::updateButtons()
     if (r) {
         for (const QString &id : presentIds()) {
             anyFailed = anyFailed || r->state(id) == State::Failed ||
-                        r->state(id) == State::Skipped || r->state(id) == State::Cancelled;
+                        (r->state(id) == State::Skipped && !m_nothingToUndo.contains(id)) ||
+                        r->state(id) == State::Cancelled;
             anyDone = anyDone || r->state(id) == State::Done;
         }
     }
     const bool complete = isComplete();
     m_run->setEnabled(r && !busy);
-    m_run->setText(anyFailed ? tr("&Retry") : complete || anyDone ? tr("&Run Again")
-                                                                  : tr("&Run This Step"));
+    m_run->setText(anyFailed             ? tr("&Retry")
+                   : complete || anyDone ? tr("&Run Again")
+                                         : tr("&Run This Step"));
     const QString skipWhy = r ? skipRefusal() : QString();
     const QString undoWhy = undoRefusal();
     m_skip->setEnabled(r && !busy && !complete && skipWhy.isEmpty());
@@ -489,6 +499,7 @@ void DeployStepPage::updateButtons()
     if (!undoWhy.isEmpty() && r)
         why << undoWhy;
     m_why->setText(why.join(QLatin1Char(' ')));
+    m_why->setVisible(!why.isEmpty());
     m_skip->setToolTip(skipWhy);
     m_undo->setToolTip(undoWhy);
     m_busy->setVisible(busy && (m_checking > 0 || [&] {
@@ -503,9 +514,10 @@ void DeployStepPage::showVerdict()
 {
     PlanRunner *r = m_wizard->runner();
     if (!r) {
-        m_verdict->setText(m_wizard->setupError().isEmpty()
-                               ? tr("No app chosen yet.")
-                               : tr("Pier cannot start the journey: %1").arg(m_wizard->setupError()));
+        m_verdict->setText(
+            m_wizard->setupError().isEmpty()
+                ? tr("No app chosen yet.")
+                : tr("Pier cannot start the journey: %1").arg(m_wizard->setupError()));
         setAccent(m_verdict, m_wizard->setupError().isEmpty() ? Accent::None : Accent::Error);
         return;
     }
@@ -553,8 +565,10 @@ void DeployStepPage::showVerdict()
         if (st == State::Done && msg.startsWith(tr("Skipped by you")))
             words = tr("skipped by you");
         const bool nothingToRemove = st == State::Skipped && m_nothingToUndo.contains(id);
-        if (nothingToRemove)
-            words = tr("nothing to remove");
+        if (nothingToRemove) {
+            words = tr("nothing to remove: Pier did not make it");
+            msg.clear();
+        }
         if (st == State::Undone)
             words = tr("removed");
         allDone = allDone && st == State::Done;
@@ -567,9 +581,9 @@ void DeployStepPage::showVerdict()
                                  : st == State::Failed ? QStringLiteral("✘")
                                  : isActive(st)        ? QStringLiteral("…")
                                                        : QStringLiteral("•");
-            row->setText(msg.isEmpty() ? QStringLiteral("%1 %2 — %3").arg(mark, s->title(), words)
-                                       : QStringLiteral("%1 %2 — %3: %4")
-                                             .arg(mark, s->title(), words, msg));
+            row->setText(msg.isEmpty()
+                             ? QStringLiteral("%1 %2 — %3").arg(mark, s->title(), words)
+                             : QStringLiteral("%1 %2 — %3: %4").arg(mark, s->title(), words, msg));
             setAccent(row, st == State::Done     ? Accent::Ok
                            : st == State::Failed ? Accent::Error
                                                  : Accent::None);
@@ -630,7 +644,8 @@ void DeployStepPage::onStepState(const QString &id, State state, const QString &
         const CommandLog::Kind kind = state == State::Done     ? CommandLog::Kind::Ok
                                       : state == State::Failed ? CommandLog::Kind::Problem
                                                                : CommandLog::Kind::Info;
-        QString text = QStringLiteral("%1: %2").arg(s->title(), stateWords(state));
+        QString text = QStringLiteral("%1: %2").arg(
+            s->title(), m_nothingToUndo.contains(id) ? tr("nothing to remove") : stateWords(state));
         if (state == State::Failed) {
             const StepResult r = m_wizard->runner()->lastResult(id);
             text += QStringLiteral(" — ") + (r.error.isError() ? r.error.toText() : r.message);
@@ -746,7 +761,9 @@ DeployWizard::DeployWizard(QWidget *parent) : QWizard(parent)
         {FirewallPage,
          tr("Tags, network and firewall rule"),
          {QStringLiteral("tags"), QStringLiteral("network"), QStringLiteral("firewall")}},
-        {NodesPage, tr("Open the port in every node's iptables"), {QStringLiteral("node-iptables")}},
+        {NodesPage,
+         tr("Open the port in every node's iptables"),
+         {QStringLiteral("node-iptables")}},
         {VerifyPage, tr("Verify: the page on the public address"), {QStringLiteral("page")}},
     };
     for (const P &p : pages) {
@@ -1124,7 +1141,7 @@ void DeployWizard::updateOverview()
     for (int id : pageIds()) {
         QString state;
         if (id == AppPage) {
-            state = !m_hasApp                               ? tr("none chosen")
+            state = !m_hasApp                                ? tr("none chosen")
                     : marathon::validateApp(m_app).isEmpty() ? tr("valid")
                                                              : tr("has problems");
         } else if (DeployStepPage *p = m_stepPages.value(id); p && runner()) {
@@ -1144,10 +1161,9 @@ void DeployWizard::updateOverview()
                              : tr("to do");
         }
         auto *item = new QListWidgetItem(
-            QStringLiteral("%1. %2%3").arg(id + 1).arg(pageName(id),
-                                                        state.isEmpty() ? QString()
-                                                                        : QStringLiteral(" — ") +
-                                                                              state),
+            QStringLiteral("%1. %2%3")
+                .arg(id + 1)
+                .arg(pageName(id), state.isEmpty() ? QString() : QStringLiteral(" — ") + state),
             m_overview);
         if (id == currentId()) {
             QFont f = item->font();
@@ -1390,9 +1406,8 @@ void DeployWizard::refreshVerify()
     const bool done = runner() && runner()->state(QStringLiteral("page")) == State::Done;
     m_url->setText(m_plan ? m_plan->url() : QString());
     const int status = out.value(QStringLiteral("page.status")).toInt();
-    m_pageStatus->setText(done && status > 0
-                              ? tr("%1 — the page answers").arg(status)
-                              : tr("not fetched yet"));
+    m_pageStatus->setText(done && status > 0 ? tr("%1 — the page answers").arg(status)
+                                             : tr("not fetched yet"));
     setAccent(m_pageStatus, done && status == 200 ? Accent::Ok : Accent::None);
     m_pageTitle->setText(done ? out.value(QStringLiteral("page.title")).toString() : QString());
     m_copyUrl->setEnabled(!m_url->text().isEmpty());

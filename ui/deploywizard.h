@@ -4,8 +4,8 @@
 #include "marathon/appdefinition.h"
 
 #include <QHash>
-#include <QSet>
 #include <QPointer>
+#include <QSet>
 #include <QWizard>
 #include <QWizardPage>
 #include <memory>
@@ -91,10 +91,10 @@ private:
     CommandLog *m_log = nullptr;
     int m_checking = 0;
     int m_checkGeneration = 0;
-    QHash<QString, StepResult> m_checked;      // precheck verdicts
-    QHash<QString, bool> m_appliedThisRun;     // apply ran: not "already done"
-    QHash<QString, QString> m_messages;        // last message per step
-    QSet<QString> m_nothingToUndo;             // skipped by an undo: Pier had made nothing
+    QHash<QString, StepResult> m_checked;  // precheck verdicts
+    QHash<QString, bool> m_appliedThisRun; // apply ran: not "already done"
+    QHash<QString, QString> m_messages;    // last message per step
+    QSet<QString> m_nothingToUndo;         // skipped by an undo: Pier had made nothing
 };
 
 // The deployment wizard (DESIGN.md §8, issue 7): a QWizard over one DeployPlan, from the

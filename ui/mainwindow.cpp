@@ -246,8 +246,7 @@ void MainWindow::createActions()
     m_deployAction->setObjectName(QStringLiteral("deployAction"));
     m_deployAction->setShortcut(QKeySequence(Qt::Key_F8));
     m_deployAction->setToolTip(withShortcut(
-        tr("Take this app to a public address, step by step, in the Deploy page"),
-        m_deployAction));
+        tr("Take this app to a public address, step by step, in the Deploy page"), m_deployAction));
     connect(m_deployAction, &QAction::triggered, this, &MainWindow::deploy);
 
     QMenu *file = menuBar()->addMenu(tr("&File"));

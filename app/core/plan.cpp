@@ -270,8 +270,7 @@ void PlanRunner::run(const QStringList &ids)
     m_selected.clear();
     for (Step *s : m_steps) {
         const QString id = s->id();
-        if (ids.contains(id) ||
-            (dependenciesOf(ids).contains(id) && state(id) != StepState::Done))
+        if (ids.contains(id) || (dependenciesOf(ids).contains(id) && state(id) != StepState::Done))
             m_selected << id;
     }
     for (const QString &id : std::as_const(m_selected))

@@ -202,7 +202,7 @@ private:
     bool m_cancelled = false;
     QStringList m_undoQueue;
     QStringList m_selected; // the steps of the current run or teardown
-    int m_generation = 0; // callbacks from an earlier run (after cancel) are ignored
+    int m_generation = 0;   // callbacks from an earlier run (after cancel) are ignored
 };
 
 } // namespace pier

@@ -17,6 +17,7 @@
 #include <QApplication>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -93,7 +94,10 @@ private:
         QApplication::processEvents();
         const QString path = QDir(m_shots).filePath(
             QStringLiteral("wizard-%1-%2.png").arg(n, 2, 10, QLatin1Char('0')).arg(name));
-        if (!w->grab().save(path))
+        // 256 colours: a window's greys and two accents fit, at a fraction of the size.
+        const QImage image = w->grab().toImage().convertToFormat(
+            QImage::Format_Indexed8, Qt::ThresholdDither | Qt::AvoidDither);
+        if (!image.save(path))
             return {};
         qInfo("screenshot: %s", qPrintable(path));
         return path;
@@ -164,11 +168,10 @@ void TestDeployWizard::clickThroughEveryPageThenTearDown()
     QCOMPARE(wizard->app().absoluteId(), QStringLiteral("/nginx"));
     const int questionsBefore = ui::MessageBox::questionCount();
 
-    const QStringList names{QStringLiteral("connect"),  QStringLiteral("app"),
-                            QStringLiteral("launch"),   QStringLiteral("address"),
-                            QStringLiteral("pool"),     QStringLiteral("rule"),
-                            QStringLiteral("firewall"), QStringLiteral("nodes"),
-                            QStringLiteral("verify")};
+    const QStringList names{
+        QStringLiteral("connect"),  QStringLiteral("app"),   QStringLiteral("launch"),
+        QStringLiteral("address"),  QStringLiteral("pool"),  QStringLiteral("rule"),
+        QStringLiteral("firewall"), QStringLiteral("nodes"), QStringLiteral("verify")};
     QStringList shots;
     auto *next = wizard->button(QWizard::NextButton);
     for (int id = DeployWizard::ConnectPage; id <= DeployWizard::VerifyPage; ++id) {
@@ -185,7 +188,8 @@ void TestDeployWizard::clickThroughEveryPageThenTearDown()
             }
             QVERIFY2(page->isComplete(),
                      qPrintable(page->verdict() + QLatin1Char('\n') + page->log()->text()));
-            QVERIFY2(page->verdict().startsWith(QLatin1String("Done")), qPrintable(page->verdict()));
+            QVERIFY2(page->verdict().startsWith(QLatin1String("Done")),
+                     qPrintable(page->verdict()));
         } else {
             QTRY_VERIFY(wizard->currentPage()->isComplete());
             const QString summary =
@@ -232,9 +236,9 @@ void TestDeployWizard::clickThroughEveryPageThenTearDown()
     const QString url = wizard->findChild<QLineEdit *>(QStringLiteral("publicUrl"))->text();
     QVERIFY2(url.startsWith(QLatin1String("http://203.0.113.")), qPrintable(url));
     // Independently, as a visitor through the sandbox's internet side.
-    const Run curl = run(QStringLiteral("curl"), {QStringLiteral("-s"), QStringLiteral("-m"),
-                                                  QStringLiteral("10"),
-                                                  QStringLiteral("--socks5-hostname"), m_proxy, url});
+    const Run curl = run(QStringLiteral("curl"),
+                         {QStringLiteral("-s"), QStringLiteral("-m"), QStringLiteral("10"),
+                          QStringLiteral("--socks5-hostname"), m_proxy, url});
     QVERIFY2(curl.out.contains("<title>Welcome to nginx!</title>"), curl.err.constData());
     QCOMPARE(marathonApps(), QStringList{QStringLiteral("/nginx")});
     QCOMPARE(gceResources().size(), 6);
@@ -268,14 +272,15 @@ void TestDeployWizard::clickThroughEveryPageThenTearDown()
     QTRY_VERIFY_WITH_TIMEOUT(!wizard->isBusy(), 300000);
     qInfo("run all remaining steps: %lld ms", clock.elapsed());
     QCOMPARE(wizard->currentId(), int(DeployWizard::VerifyPage));
-    QVERIFY2(wizard->findChild<QLabel *>(QStringLiteral("pageStatus"))->text().startsWith(
-                 QLatin1String("200")),
+    QVERIFY2(wizard->findChild<QLabel *>(QStringLiteral("pageStatus"))
+                 ->text()
+                 .startsWith(QLatin1String("200")),
              qPrintable(wizard->statusText()));
     // A new reservation: possibly another address.
     const QString url2 = wizard->findChild<QLineEdit *>(QStringLiteral("publicUrl"))->text();
-    QVERIFY2(run(QStringLiteral("curl"), {QStringLiteral("-s"), QStringLiteral("-m"),
-                                          QStringLiteral("10"), QStringLiteral("--socks5-hostname"),
-                                          m_proxy, url2})
+    QVERIFY2(run(QStringLiteral("curl"),
+                 {QStringLiteral("-s"), QStringLiteral("-m"), QStringLiteral("10"),
+                  QStringLiteral("--socks5-hostname"), m_proxy, url2})
                  .out.contains("<title>Welcome to nginx!</title>"),
              qPrintable(url2));
     QCOMPARE(gceResources().size(), 6);
