@@ -193,6 +193,14 @@ DeployStepPage::DeployStepPage(DeployWizard *wizard, const QString &title,
     m_undo->setAutoDefault(false);
     connect(m_undo, &QPushButton::clicked, this, &DeployStepPage::undoSteps);
     buttons->addWidget(m_undo);
+    m_stop = new QPushButton(style()->standardIcon(QStyle::SP_MediaStop), tr("S&top"), stateBox);
+    m_stop->setObjectName(QStringLiteral("stopButton"));
+    m_stop->setAutoDefault(false);
+    m_stop->setToolTip(tr("Stop the work in flight. What it made so far stays recorded: Run "
+                          "continues, Undo removes it."));
+    m_stop->setVisible(false);
+    connect(m_stop, &QPushButton::clicked, m_wizard, &DeployWizard::stop);
+    buttons->addWidget(m_stop);
     buttons->addStretch(1);
     sv->addLayout(buttons);
     m_why = wrapped({}, stateBox);
@@ -249,8 +257,11 @@ void DeployStepPage::planChanged()
         m_messages.insert(id, r->lastResult(id).message);
     }
     if (!r)
-        intro << (m_wizard->setupError().isEmpty()
+        intro << (!m_wizard->hasApp()
                       ? tr("Choose an app to deploy first (Apps page, then Deploy…).")
+                  : !marathon::validateApp(m_wizard->app()).isEmpty()
+                      ? tr("The app definition needs fixing first: the App definition page "
+                           "lists its problems.")
                       : tr("Pier needs to know the cluster first: choose or add a profile "
                            "(`pier sandbox up` makes one for a practice cluster), then come "
                            "back."));
@@ -491,6 +502,7 @@ void DeployStepPage::updateButtons()
     const QString undoWhy = undoRefusal();
     m_skip->setEnabled(r && !busy && !complete && skipWhy.isEmpty());
     m_undo->setEnabled(r && !busy && undoWhy.isEmpty());
+    m_stop->setVisible(r && r->isRunning());
     QStringList why;
     if (r && !complete && !skipWhy.isEmpty())
         why << skipWhy;
@@ -859,6 +871,9 @@ void DeployWizard::rebuild()
     }
     m_nodePanes.clear();
 
+    if (m_hasApp && !marathon::validateApp(m_app).isEmpty())
+        m_setupError = tr("The app definition has problems Marathon would reject: fix them on "
+                          "the Apps page (Validate, F7), then come back.");
     if (m_hasApp && marathon::validateApp(m_app).isEmpty()) {
         m_journey = std::make_unique<cli::DeployJourney>();
         QString error;
@@ -1071,6 +1086,14 @@ void DeployWizard::onFinished(bool ok)
     refreshVerify();
     updateOverview();
     emit runFinished(ok);
+}
+
+void DeployWizard::stop()
+{
+    if (m_plan && runner()->isRunning()) {
+        setStatus(tr("Stopping…"));
+        m_plan->cancel();
+    }
 }
 
 void DeployWizard::reject()

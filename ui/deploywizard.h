@@ -86,6 +86,7 @@ private:
     QPushButton *m_run = nullptr;
     QPushButton *m_skip = nullptr;
     QPushButton *m_undo = nullptr;
+    QPushButton *m_stop = nullptr;
     QLabel *m_why = nullptr;
     QVBoxLayout *m_extra = nullptr;
     CommandLog *m_log = nullptr;
@@ -138,6 +139,7 @@ public:
     DeployStepPage *stepPage(PageId id) const;
 
     void runAllRemaining(); // the rest, as `pier deploy` does (in parallel)
+    void stop();            // cancels the run in flight; the journal keeps what it made
     void tearDown();        // asks first, naming what goes
     void exportScript();    // asks where
     bool exportScriptTo(const QString &path, QString *error = nullptr) const;
