@@ -273,7 +273,7 @@ void DeployStepPage::planChanged()
     emit completeChanged();
 }
 
-bool DeployStepPage::isComplete() const
+bool DeployStepPage::isDone() const
 {
     PlanRunner *r = m_wizard->runner();
     if (!r)
@@ -283,6 +283,25 @@ bool DeployStepPage::isComplete() const
             return false;
     }
     return true;
+}
+
+bool DeployStepPage::isComplete() const
+{
+    if (isDone())
+        return true;
+    PlanRunner *r = m_wizard->runner();
+    if (!r || m_wizard->isBusy())
+        return false;
+    bool failed = false;
+    for (const QString &id : presentIds()) {
+        const State st = r->state(id);
+        if (st == State::Failed || st == State::Cancelled ||
+            (st == State::Skipped && !m_nothingToUndo.contains(id)))
+            failed = true;
+        else if (st != State::Done)
+            return false;
+    }
+    return failed;
 }
 
 void DeployStepPage::refreshCommands()
@@ -315,7 +334,7 @@ void DeployStepPage::initializePage()
 {
     // Commands may name what earlier pages made (the address's IP): read them again.
     refreshCommands();
-    if (!isComplete())
+    if (!isDone())
         precheck();
     settle();
 }
@@ -324,7 +343,7 @@ void DeployStepPage::settle()
 {
     m_scroll->ensureWidgetVisible(m_intro);
     if (wizard() && wizard()->currentPage() == this) {
-        if (isComplete() && wizard()->button(QWizard::NextButton)->isVisible())
+        if (isDone() && wizard()->button(QWizard::NextButton)->isVisible())
             wizard()->button(QWizard::NextButton)->setFocus(Qt::OtherFocusReason);
         else if (m_run->isEnabled())
             m_run->setFocus(Qt::OtherFocusReason);
@@ -493,7 +512,7 @@ void DeployStepPage::updateButtons()
             anyDone = anyDone || r->state(id) == State::Done;
         }
     }
-    const bool complete = isComplete();
+    const bool complete = isDone();
     m_run->setEnabled(r && !busy);
     m_run->setText(anyFailed             ? tr("&Retry")
                    : complete || anyDone ? tr("&Run Again")
@@ -617,8 +636,8 @@ void DeployStepPage::showVerdict()
                                   : tr("Done: made and verified. Go on with Next.");
         accent = Accent::Ok;
     } else if (anyFailed) {
-        verdict = tr("This step did not finish: read the reason above, fix it, then Retry. "
-                     "Pages that do not need this step still work.");
+        verdict = tr("This step did not finish: read the reason above, fix it, then Retry. You "
+                     "may go on with Next: the steps that do not need this one still work.");
         accent = Accent::Error;
     } else if (anyUndone) {
         verdict = tr("Removed: what Pier made here is gone. Run the step again to make it "
@@ -626,7 +645,20 @@ void DeployStepPage::showVerdict()
     } else if (anyNeeded) {
         verdict = tr("To do: press Run This Step (Pier explains above what it will make).");
     } else {
-        verdict = tr("Not started: press Run This Step.");
+        // What this page waits for, from earlier pages: Run does that first.
+        QStringList needs;
+        for (const QString &id : presentIds()) {
+            for (const QString &dep : r->dependenciesOf({id})) {
+                if (!presentIds().contains(dep) && r->state(dep) != State::Done &&
+                    !needs.contains(r->step(dep)->title()))
+                    needs << r->step(dep)->title();
+            }
+        }
+        verdict = needs.isEmpty()
+                      ? tr("Not started: press Run This Step.")
+                      : tr("Not started. It needs first: %1 (not done yet). Run This Step does "
+                           "that first, or go Back to it.")
+                            .arg(needs.join(QStringLiteral("; ")));
     }
     m_verdict->setText(verdict);
     setAccent(m_verdict, accent);
@@ -828,6 +860,13 @@ QString DeployWizard::pageName(int id) const
     return page(id) ? page(id)->title() : QString();
 }
 
+bool DeployWizard::pageDone(int id) const
+{
+    if (DeployStepPage *p = m_stepPages.value(id))
+        return p->isDone();
+    return page(id) && page(id)->isComplete();
+}
+
 bool DeployWizard::isBusy() const
 {
     return m_work != Work::None || m_checks > 0;
@@ -936,7 +975,7 @@ void DeployWizard::rebuild()
         if (MessageBox::ask(this, q) == MessageBox::Yes) {
             runner()->adoptJournal();
             // To the first page not done.
-            while (currentId() != VerifyPage && currentPage()->isComplete())
+            while (currentId() != VerifyPage && pageDone(currentId()))
                 next();
             setStatus(tr("Resumed: the pages already done show as done."));
         }
@@ -985,8 +1024,10 @@ void DeployWizard::checkFinished()
 {
     m_checks = qMax(0, m_checks - 1);
     updateCustomButtons();
-    for (DeployStepPage *p : std::as_const(m_stepPages))
+    for (DeployStepPage *p : std::as_const(m_stepPages)) {
         p->updateButtons();
+        emit p->completeChanged();
+    }
 }
 
 void DeployWizard::runAllRemaining()
@@ -1070,11 +1111,11 @@ void DeployWizard::onFinished(bool ok)
     } else if (work == Work::RunAll) {
         if (ok) {
             setStatus(tr("Every step is done: the app answers on %1.").arg(m_plan->url()));
-            while (currentId() != VerifyPage && currentPage()->isComplete())
+            while (currentId() != VerifyPage && pageDone(currentId()))
                 next();
         } else {
             // To the first page that did not finish, which says why.
-            while (currentId() != VerifyPage && currentPage()->isComplete())
+            while (currentId() != VerifyPage && pageDone(currentId()))
                 next();
             setStatus(tr("Not every step finished: this page says why. The others that did not "
                          "need it are done."));

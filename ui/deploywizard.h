@@ -43,7 +43,9 @@ public:
     QStringList stepIds() const { return m_ids; }
     // The steps of this page that exist in the plan (the health check is optional).
     QStringList presentIds() const;
-    void planChanged(); // a new plan (or none): texts and state from it
+    void planChanged();  // a new plan (or none): texts and state from it
+    bool isDone() const; // every step of the page is done
+    // Next: when done, and also after a failure, which blocks only what depends on it.
     bool isComplete() const override;
     void initializePage() override;
     QVBoxLayout *extraLayout() const { return m_extra; } // for page-specific widgets
@@ -151,6 +153,7 @@ public:
     void startRun(const QStringList &ids);
     void startUndo(const QStringList &ids);
     bool checksHeld() const { return m_holdChecks; } // after a teardown: show, do not check
+    bool pageDone(int id) const;
     void checkStarted();
     void checkFinished();
 

@@ -181,12 +181,12 @@ void TestDeployWizard::clickThroughEveryPageThenTearDown()
         if (DeployStepPage *page = wizard->stepPage(DeployWizard::PageId(id))) {
             // The check's verdict first: done steps pass by themselves.
             QTRY_VERIFY_WITH_TIMEOUT(!wizard->isBusy(), 240000);
-            if (!page->isComplete()) {
+            if (!page->isDone()) {
                 click(page->findChild<QAbstractButton *>(QStringLiteral("runButton")));
                 QVERIFY(wizard->isBusy());
                 QTRY_VERIFY_WITH_TIMEOUT(!wizard->isBusy(), 300000);
             }
-            QVERIFY2(page->isComplete(),
+            QVERIFY2(page->isDone(),
                      qPrintable(page->verdict() + QLatin1Char('\n') + page->log()->text()));
             QVERIFY2(page->verdict().startsWith(QLatin1String("Done")),
                      qPrintable(page->verdict()));
@@ -217,7 +217,7 @@ void TestDeployWizard::clickThroughEveryPageThenTearDown()
             QCOMPARE(wizard->currentId(), int(DeployWizard::RulePage));
             for (auto done : {DeployWizard::ConnectPage, DeployWizard::LaunchPage,
                               DeployWizard::AddressPage, DeployWizard::PoolPage})
-                QVERIFY(wizard->stepPage(done)->isComplete());
+                QVERIFY(wizard->stepPage(done)->isDone());
             next = wizard->button(QWizard::NextButton);
             continue;
         }
