@@ -3,15 +3,22 @@
 #include "cli/deploycmd.h"
 #include "deploy/deployplan.h"
 #include "deploy/nodesfirewallstep.h"
+#include "secrets/secretstore.h"
 #include "ui/accents.h"
 #include "ui/commandlog.h"
 #include "ui/messagebox.h"
+#include "vpn/vpnstep.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QClipboard>
 #include <QDesktopServices>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFontDatabase>
+#include <QFormLayout>
 #include <QFrame>
 #include <QGridLayout>
 #include <QGroupBox>
@@ -927,6 +934,11 @@ void DeployWizard::rebuild()
         }
     }
     if (m_plan) {
+        if (auto *vpn = qobject_cast<vpn::VpnStep *>(runner()->step(QStringLiteral("vpn.connect"))))
+            vpn->setCredentialsProvider(
+                [this](const QString &realm, std::function<void(const vpn::Credentials &)> reply) {
+                    askVpnCredentials(realm, std::move(reply));
+                });
         connect(m_plan, &deploy::DeployPlan::stepStateChanged, this,
                 [this](const QString &id, const QString &, State state, const QString &message) {
                     for (DeployStepPage *p : std::as_const(m_stepPages))
@@ -989,6 +1001,81 @@ void DeployWizard::rebuild()
     updateOverview();
     updateCustomButtons();
     emit planRebuilt();
+}
+
+static QList<vpn::Credentials> &nextVpnAnswers()
+{
+    static QList<vpn::Credentials> answers;
+    return answers;
+}
+
+void DeployWizard::setNextVpnAnswer(const vpn::Credentials &answer)
+{
+    nextVpnAnswers().append(answer);
+}
+
+void DeployWizard::askVpnCredentials(const QString &realm,
+                                     std::function<void(const vpn::Credentials &)> reply)
+{
+    // As `pier vpn connect` finds them: the environment, then the keychain, then the user.
+    vpn::Credentials c;
+    c.user = qEnvironmentVariable("PIER_VPN_USER");
+    c.password = qEnvironmentVariable("PIER_VPN_PASSWORD");
+    if (!c.user.isEmpty() && qEnvironmentVariableIsSet("PIER_VPN_PASSWORD")) {
+        c.ok = true;
+        reply(c);
+        return;
+    }
+    const QString profile = m_journey ? m_journey->setup.profileName : m_profile;
+    const QString configPath = m_journey ? m_journey->setup.vpn.configPath : QString();
+    const QString base =
+        profile.isEmpty() ? QStringLiteral("vpn/%1").arg(QFileInfo(configPath).absoluteFilePath())
+                          : QStringLiteral("profile/%1/vpn").arg(profile);
+    SecretStore store;
+    const SecretStore::ReadResult user = store.readNow(base + QStringLiteral("-user"));
+    const SecretStore::ReadResult password = store.readNow(base + QStringLiteral("-password"));
+    if (user.found && password.found) {
+        reply({true, user.value, password.value, {}});
+        return;
+    }
+    bool remember = false;
+    if (!nextVpnAnswers().isEmpty()) {
+        c = nextVpnAnswers().takeFirst();
+    } else {
+        QDialog dialog(this);
+        dialog.setWindowTitle(tr("VPN sign-in"));
+        auto *form = new QFormLayout(&dialog);
+        auto *intro = wrapped(tr("OpenVPN asks for a user name and password to reach the "
+                                 "cluster's private network (%1).")
+                                  .arg(realm.isEmpty() ? QStringLiteral("Auth") : realm),
+                              &dialog);
+        form->addRow(intro);
+        auto *userEdit = new QLineEdit(&dialog);
+        auto *passwordEdit = new QLineEdit(&dialog);
+        passwordEdit->setEchoMode(QLineEdit::Password);
+        auto *keep = new QCheckBox(tr("&Remember in the keychain"), &dialog);
+        keep->setEnabled(!user.error.isError());
+        keep->setToolTip(user.error.isError() ? user.error.message : QString());
+        form->addRow(tr("&User name:"), userEdit);
+        form->addRow(tr("&Password:"), passwordEdit);
+        form->addRow(keep);
+        auto *buttons =
+            new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
+        connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+        connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+        form->addRow(buttons);
+        c.ok = dialog.exec() == QDialog::Accepted && !userEdit->text().isEmpty();
+        c.user = userEdit->text();
+        c.password = passwordEdit->text();
+        remember = keep->isChecked();
+    }
+    if (!c.ok && c.error.isEmpty())
+        c.error = tr("No VPN user name was given: run the step again to sign in.");
+    if (c.ok && remember) {
+        store.writeNow(base + QStringLiteral("-user"), c.user);
+        store.writeNow(base + QStringLiteral("-password"), c.password);
+    }
+    reply(c);
 }
 
 void DeployWizard::startRun(const QStringList &ids)

@@ -8,6 +8,7 @@
 #include <QSet>
 #include <QWizard>
 #include <QWizardPage>
+#include <functional>
 #include <memory>
 
 class QLabel;
@@ -25,6 +26,9 @@ struct DeployJourney;
 }
 namespace pier::deploy {
 class DeployPlan;
+}
+namespace pier::vpn {
+struct Credentials;
 }
 
 namespace pier::ui {
@@ -148,6 +152,8 @@ public:
     QString statusText() const;
     // Files chosen without a dialog (tests).
     void setScriptTarget(const QString &path) { m_scriptTarget = path; }
+    // Tests: what the next VPN user-name-and-password dialog answers (used once).
+    static void setNextVpnAnswer(const vpn::Credentials &answer);
 
     // For pages: start / track plan work.
     void startRun(const QStringList &ids);
@@ -169,6 +175,8 @@ protected:
 private:
     enum class Work { None, Run, RunAll, Undo, Teardown };
     void rebuild();
+    void askVpnCredentials(const QString &realm,
+                           std::function<void(const vpn::Credentials &)> reply);
     void setStatus(const QString &text);
     void updateOverview();
     void updateCustomButtons();
