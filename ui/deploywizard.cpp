@@ -1208,8 +1208,11 @@ void DeployWizard::onFinished(bool ok)
                          "need it are done."));
         }
     } else {
-        setStatus(ok ? tr("Done. Go on with Next.")
-                     : tr("This page's step did not finish: it says why."));
+        if (ok && runner()->state(QStringLiteral("page")) == State::Done)
+            setStatus(tr("The journey is complete: the app answers on %1.").arg(m_plan->url()));
+        else
+            setStatus(ok ? tr("Done. Go on with Next.")
+                         : tr("This page's step did not finish: it says why."));
     }
     refreshVerify();
     updateOverview();
