@@ -5,6 +5,7 @@
 #include "marathon/livemodel.h"
 #include "marathon/marathonclient.h"
 #include "ui/appeditor.h"
+#include "ui/deploywizard.h"
 #include "ui/launchcontroller.h"
 #include "ui/liveview.h"
 #include "ui/mainwindow.h"
@@ -140,6 +141,7 @@ int runGui(int argc, char **argv)
         pier::Profile profile;
         if (!profiles.currentProfile().isEmpty())
             pier::ProfileStore().find(profiles.currentProfile(), &profile);
+        window.deployWizard()->setProfileName(profiles.currentProfile());
         auto *nodes = new pier::ui::NodesView(profile);
         nodes->setAppEditor(window.editor());
         window.setPageWidget(pier::ui::MainWindow::Page::Nodes, nodes);

@@ -2,6 +2,7 @@
 
 #include "ui/accents.h"
 #include "ui/appeditor.h"
+#include "ui/deploywizard.h"
 #include "ui/jsondiff.h"
 #include "ui/jsondiffdialog.h"
 #include "ui/jsonformat.h"
@@ -121,13 +122,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     };
     const QList<PageInfo> pages{
         {tr("Apps"), QStyle::SP_FileDialogContentsView, createAppsPage()},
-        {tr("Deploy"), QStyle::SP_ArrowForward,
-         createPlaceholder(tr("Deploy"),
-                           tr("Deploy will take a running app the rest of the way to a public "
-                              "page: the private network, a static address, the load balancer, "
-                              "the firewall rule and the nodes' iptables. Each step is explained "
-                              "before it runs, with the command you would type yourself, then "
-                              "checked, and can be undone."))},
+        {tr("Deploy"), QStyle::SP_ArrowForward, m_deployWizard = new DeployWizard},
         {tr("Live"), QStyle::SP_MediaPlay,
          createPlaceholder(tr("Live"),
                            tr("Live will show your apps as they run: every task, the node it "
@@ -156,6 +151,12 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     }
     m_sidebar->setFixedWidth(150);
     connect(m_sidebar, &QListWidget::currentRowChanged, m_pages, &QStackedWidget::setCurrentIndex);
+    // Opening Deploy offers the editor's current definition (kept while a journey runs).
+    connect(m_sidebar, &QListWidget::currentRowChanged, this, [this](int row) {
+        if (row == int(Page::Deploy) && !m_deployWizard->isBusy())
+            m_deployWizard->setApp(m_editor->definition());
+    });
+    connect(m_deployWizard, &DeployWizard::editAppRequested, this, [this] { setPage(Page::Apps); });
     m_sidebar->setCurrentRow(0);
 
     m_connection = new QLabel(this);
@@ -241,6 +242,13 @@ void MainWindow::createActions()
         tr("Send the definition to Marathon and follow the deployment"), m_launchAction));
     connect(m_launchAction, &QAction::triggered, this, &MainWindow::launch);
 
+    m_deployAction = new QAction(icon(QStyle::SP_ArrowForward), tr("&Deploy…"), this);
+    m_deployAction->setObjectName(QStringLiteral("deployAction"));
+    m_deployAction->setShortcut(QKeySequence(Qt::Key_F8));
+    m_deployAction->setToolTip(withShortcut(
+        tr("Take this app to a public address, step by step, in the Deploy page"), m_deployAction));
+    connect(m_deployAction, &QAction::triggered, this, &MainWindow::deploy);
+
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(m_newAction);
     file->addAction(m_openAction);
@@ -254,6 +262,7 @@ void MainWindow::createActions()
     QMenu *app = menuBar()->addMenu(tr("&App"));
     app->addAction(m_validateAction);
     app->addAction(m_launchAction);
+    app->addAction(m_deployAction);
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
     for (int i = 0; i < m_sidebar->count(); ++i) {
@@ -277,6 +286,15 @@ void MainWindow::createActions()
     tools->addSeparator();
     tools->addAction(m_validateAction);
     tools->addAction(m_launchAction);
+    tools->addAction(m_deployAction);
+}
+
+void MainWindow::deploy()
+{
+    m_editor->validateNow();
+    if (!m_deployWizard->isBusy())
+        m_deployWizard->setApp(m_editor->definition());
+    setPage(Page::Deploy);
 }
 
 QWidget *MainWindow::createAppsPage()

@@ -17,6 +17,7 @@ class QStackedWidget;
 namespace pier::ui {
 
 class AppEditor;
+class DeployWizard;
 
 // The one main window: a sidebar of pages (Apps, Deploy, Live, Nodes, Network, Log), the app
 // editor with its launch progress, and a status bar saying where Pier is connected.
@@ -33,6 +34,9 @@ public:
     ~MainWindow() override;
 
     AppEditor *editor() const { return m_editor; }
+    DeployWizard *deployWizard() const { return m_deployWizard; }
+    // The Deploy action: the editor's definition to the wizard, on the Deploy page.
+    void deploy();
     Page page() const;
     void setPage(Page page);
     // Replaces a page's placeholder with the real view (the window takes ownership).
@@ -99,6 +103,8 @@ private:
     void rememberDirectory(const QString &path);
 
     AppEditor *m_editor = nullptr;
+    DeployWizard *m_deployWizard = nullptr;
+    QAction *m_deployAction = nullptr;
     QListWidget *m_sidebar = nullptr;
     QStackedWidget *m_pages = nullptr;
     QLabel *m_connection = nullptr;

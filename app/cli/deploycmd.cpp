@@ -141,6 +141,24 @@ bool prepareDeploy(const QCommandLineParser &p, const marathon::AppDefinition &a
     return true;
 }
 
+bool prepareDeploy(const QString &profile, const marathon::AppDefinition &app, int port,
+                   DeployJourney *j, QString *error)
+{
+    // The options prepareDeploy() reads, none set but the profile: the profile decides the rest.
+    QCommandLineParser p;
+    for (const char *name : {"profile", "marathon", "proxy", "mesos", "config", "timeout"})
+        p.addOption({QLatin1String(name), QString(), QStringLiteral("VALUE")});
+    addGceOptions(p);
+    QStringList args{QStringLiteral("pier")};
+    if (!profile.isEmpty())
+        args << QStringLiteral("--profile") << profile;
+    if (!p.parse(args)) {
+        *error = p.errorText();
+        return false;
+    }
+    return prepareDeploy(p, app, port, j, error);
+}
+
 namespace {
 
 // Runs the plan (or its teardown) with one line per step change on stderr.

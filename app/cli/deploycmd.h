@@ -20,6 +20,9 @@ struct DeployJourney {
 };
 bool prepareDeploy(const QCommandLineParser &parser, const marathon::AppDefinition &app, int port,
                    DeployJourney *journey, QString *error);
+// The same from a profile alone (the window): PROFILE, else the active one.
+bool prepareDeploy(const QString &profile, const marathon::AppDefinition &app, int port,
+                   DeployJourney *journey, QString *error);
 
 // `pier deploy FILE [--port P] [--headless] [--script]`: the whole journey (connect, launch, GCE,
 // the nodes' iptables, fetch the page) with a progress line per step on stderr and the public

@@ -7,6 +7,7 @@
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QSaveFile>
+#include <QSet>
 #include <QTimer>
 
 namespace pier {
@@ -200,15 +201,105 @@ void PlanRunner::start()
     ++m_generation;
     m_outputs.clear();
     m_appliedNow.clear();
-    if (m_journal) {
-        // Outputs of earlier runs feed later steps; every step is still checked again, so a
-        // step done before is confirmed (or redone) rather than trusted blindly.
-        for (Step *s : m_steps)
-            m_outputs.insert(m_journal->entry(s->id()).outputs);
-    }
+    m_selected.clear();
+    for (Step *s : m_steps)
+        m_selected << s->id();
+    // Outputs of earlier runs feed later steps; every step is still checked again, so a
+    // step done before is confirmed (or redone) rather than trusted blindly.
+    loadJournalOutputs();
     for (Step *s : m_steps)
         setState(s, StepState::Pending, {});
     QTimer::singleShot(0, this, &PlanRunner::schedule);
+}
+
+void PlanRunner::loadJournalOutputs(bool overwrite)
+{
+    if (!m_journal)
+        return;
+    for (Step *s : m_steps) {
+        const QVariantMap out = m_journal->entry(s->id()).outputs;
+        for (auto it = out.begin(); it != out.end(); ++it) {
+            if (overwrite || !m_outputs.contains(it.key()))
+                m_outputs.insert(it.key(), it.value());
+        }
+    }
+}
+
+QStringList PlanRunner::dependenciesOf(const QStringList &ids) const
+{
+    QSet<QString> seen;
+    QStringList todo = ids;
+    while (!todo.isEmpty()) {
+        const Step *s = step(todo.takeFirst());
+        if (!s)
+            continue;
+        for (const QString &dep : s->dependsOn()) {
+            if (!seen.contains(dep)) {
+                seen.insert(dep);
+                todo << dep;
+            }
+        }
+    }
+    QStringList out;
+    for (Step *s : m_steps) {
+        if (seen.contains(s->id()) && !ids.contains(s->id()))
+            out << s->id();
+    }
+    return out;
+}
+
+QStringList PlanRunner::dependentsOf(const QString &stepId) const
+{
+    QStringList out;
+    for (Step *s : m_steps) {
+        if (s->id() != stepId && dependenciesOf({s->id()}).contains(stepId))
+            out << s->id();
+    }
+    return out;
+}
+
+void PlanRunner::run(const QStringList &ids)
+{
+    if (m_running)
+        return;
+    m_running = true;
+    m_undoing = false;
+    m_cancelled = false;
+    ++m_generation;
+    loadJournalOutputs();
+    m_selected.clear();
+    for (Step *s : m_steps) {
+        const QString id = s->id();
+        if (ids.contains(id) || (dependenciesOf(ids).contains(id) && state(id) != StepState::Done))
+            m_selected << id;
+    }
+    for (const QString &id : std::as_const(m_selected))
+        setState(step(id), StepState::Pending, {});
+    QTimer::singleShot(0, this, &PlanRunner::schedule);
+}
+
+void PlanRunner::markDone(const QString &stepId, const QString &message)
+{
+    Step *s = step(stepId);
+    if (!s || (m_running && m_selected.contains(stepId)))
+        return;
+    m_results.insert(stepId, StepResult::done(message));
+    record(s, PlanJournal::State::Done, message, false);
+    setState(s, StepState::Done, message);
+}
+
+void PlanRunner::adoptJournal()
+{
+    if (!m_journal || m_running)
+        return;
+    loadJournalOutputs();
+    for (Step *s : m_steps) {
+        const PlanJournal::Entry e = m_journal->entry(s->id());
+        if (e.state == PlanJournal::State::Done) {
+            m_results.insert(s->id(), StepResult::done(e.message, e.outputs));
+            setState(s, StepState::Done, e.message);
+        }
+    }
 }
 
 void PlanRunner::cancel()
@@ -217,6 +308,8 @@ void PlanRunner::cancel()
         return;
     m_cancelled = true;
     for (Step *s : m_steps) {
+        if (!m_selected.contains(s->id()))
+            continue;
         const StepState st = state(s->id());
         if (st == StepState::Checking || st == StepState::Applying || st == StepState::Verifying ||
             st == StepState::Undoing)
@@ -234,7 +327,7 @@ void PlanRunner::schedule()
     for (Step *s : m_steps) {
         if (m_cancelled)
             break;
-        if (state(s->id()) != StepState::Pending)
+        if (state(s->id()) != StepState::Pending || !m_selected.contains(s->id()))
             continue;
         bool ready = true;
         QString blockedBy;
@@ -436,13 +529,16 @@ void PlanRunner::finishIfIdle()
             return;
     } else {
         for (Step *s : m_steps) {
-            if (state(s->id()) == StepState::Pending && !m_cancelled)
+            if (state(s->id()) == StepState::Pending && !m_cancelled &&
+                m_selected.contains(s->id()))
                 return;
         }
     }
     m_running = false;
     bool ok = true;
     for (Step *s : m_steps) {
+        if (!m_selected.contains(s->id()))
+            continue;
         const StepState st = state(s->id());
         if (m_undoing ? (st == StepState::Failed || st == StepState::Cancelled)
                       : st != StepState::Done)
@@ -454,6 +550,19 @@ void PlanRunner::finishIfIdle()
 
 void PlanRunner::undoAll()
 {
+    QStringList all;
+    for (Step *s : m_steps)
+        all << s->id();
+    beginUndo(all);
+}
+
+void PlanRunner::undo(const QStringList &ids)
+{
+    beginUndo(ids);
+}
+
+void PlanRunner::beginUndo(const QStringList &ids)
+{
     if (m_running)
         return;
     m_running = true;
@@ -461,13 +570,14 @@ void PlanRunner::undoAll()
     m_cancelled = false;
     ++m_generation;
     m_undoQueue.clear();
-    if (m_journal) {
-        for (Step *s : m_steps)
-            m_outputs.insert(m_journal->entry(s->id()).outputs);
-    }
+    m_selected.clear();
+    loadJournalOutputs(true); // what the journal says was made is what undo removes
     // Steps are added in dependency order, so the reverse order removes dependents first.
     for (auto it = m_steps.crbegin(); it != m_steps.crend(); ++it) {
         Step *s = *it;
+        if (!ids.contains(s->id()))
+            continue;
+        m_selected << s->id();
         const bool applied =
             m_appliedNow.value(s->id()) || (m_journal && m_journal->entry(s->id()).applied);
         if (applied)

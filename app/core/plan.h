@@ -139,6 +139,23 @@ public:
     void start();   // run every step not yet done
     void undoAll(); // undo, in reverse dependency order, the steps the journal says applied
     void cancel();
+
+    // For views that go step by step (the wizard); the other steps keep their state.
+    // Runs IDS (again, even when done: a retry) and, first, the steps they depend on that are
+    // not done yet. finished() reports on those steps only.
+    void run(const QStringList &ids);
+    // Undoes IDS, in reverse plan order, where the journal says Pier made something.
+    void undo(const QStringList &ids);
+    // Treats a step as done without running it (the user did it by hand): recorded in the
+    // journal as done, without making anything Pier would undo. Not while it runs.
+    void markDone(const QString &stepId, const QString &message);
+    // Takes the journal's finished steps as done (a view resuming an earlier run): their
+    // outputs feed later steps and run() does not repeat them as dependencies.
+    void adoptJournal();
+    // The steps IDS need, transitively (not IDS themselves), in plan order.
+    QStringList dependenciesOf(const QStringList &ids) const;
+    // The steps that need STEPID, transitively, in plan order.
+    QStringList dependentsOf(const QString &stepId) const;
     bool isRunning() const { return m_running; }
 
     StepState state(const QString &stepId) const
@@ -167,6 +184,8 @@ private:
     void finishIfIdle();
     QVariantMap inputsFor(Step *step) const;
     void undoNext();
+    void beginUndo(const QStringList &ids);
+    void loadJournalOutputs(bool overwrite = false);
 
     QList<Step *> m_steps;
     QHash<QString, StepState> m_states;
@@ -182,7 +201,8 @@ private:
     bool m_undoing = false;
     bool m_cancelled = false;
     QStringList m_undoQueue;
-    int m_generation = 0; // callbacks from an earlier run (after cancel) are ignored
+    QStringList m_selected; // the steps of the current run or teardown
+    int m_generation = 0;   // callbacks from an earlier run (after cancel) are ignored
 };
 
 } // namespace pier

@@ -97,6 +97,19 @@ ApiError invalidError()
     return e;
 }
 
+// run(ids) or undo(ids) to the end; the result finished() reported.
+bool runSome(PlanRunner &runner, const QStringList &ids, bool undo = false)
+{
+    QSignalSpy spy(&runner, &PlanRunner::finished);
+    if (undo)
+        runner.undo(ids);
+    else
+        runner.run(ids);
+    if (!spy.wait(5000))
+        return false;
+    return spy.first().first().toBool();
+}
+
 bool runToEnd(PlanRunner &runner, bool undo = false)
 {
     QSignalSpy spy(&runner, &PlanRunner::finished);
@@ -404,6 +417,142 @@ private slots:
                                    QStringLiteral("a:cancel")}));
         QCOMPARE(runner.state(QStringLiteral("a")), PlanRunner::StepState::Cancelled);
         QCOMPARE(runner.state(QStringLiteral("b")), PlanRunner::StepState::Cancelled);
+    }
+
+    void runDoesOnlyTheGivenStepsAndWhatTheyStillNeed()
+    {
+        QStringList log;
+        PlanRunner runner;
+        auto *a = new ScriptedStep(QStringLiteral("a"), &log);
+        auto *b = new ScriptedStep(QStringLiteral("b"), &log);
+        b->setDependsOn({QStringLiteral("a")});
+        auto *c = new ScriptedStep(QStringLiteral("c"), &log);
+        c->setDependsOn({QStringLiteral("b")});
+        auto *d = new ScriptedStep(QStringLiteral("d"), &log);
+        for (auto *s : {a, b, c, d})
+            runner.addStep(s);
+        QCOMPARE(runner.dependenciesOf({QStringLiteral("c")}),
+                 QStringList({QStringLiteral("a"), QStringLiteral("b")}));
+        QCOMPARE(runner.dependentsOf(QStringLiteral("a")),
+                 QStringList({QStringLiteral("b"), QStringLiteral("c")}));
+
+        QVERIFY(runSome(runner, {QStringLiteral("b")}));
+        QCOMPARE(log, QStringList({QStringLiteral("a:check"), QStringLiteral("a:verify"),
+                                   QStringLiteral("b:check"), QStringLiteral("b:verify")}));
+        QCOMPARE(runner.state(QStringLiteral("c")), PlanRunner::StepState::Pending);
+        QCOMPARE(runner.state(QStringLiteral("d")), PlanRunner::StepState::Pending);
+
+        // The next page: what it needs is done already and is not repeated.
+        log.clear();
+        QVERIFY(runSome(runner, {QStringLiteral("c")}));
+        QCOMPARE(log, QStringList({QStringLiteral("c:check"), QStringLiteral("c:verify")}));
+
+        // A retry runs the step again even though it is done.
+        log.clear();
+        QVERIFY(runSome(runner, {QStringLiteral("b")}));
+        QCOMPARE(log, QStringList({QStringLiteral("b:check"), QStringLiteral("b:verify")}));
+        QCOMPARE(runner.state(QStringLiteral("c")), PlanRunner::StepState::Done);
+    }
+
+    void runReportsTheFailureOfItsOwnSteps()
+    {
+        QStringList log;
+        PlanRunner runner;
+        auto *a = new ScriptedStep(QStringLiteral("a"), &log);
+        auto *b = new ScriptedStep(QStringLiteral("b"), &log);
+        b->script[QStringLiteral("check")] = {StepResult::blocked(QStringLiteral("no route"))};
+        runner.addStep(a);
+        runner.addStep(b);
+        QVERIFY(runSome(runner, {QStringLiteral("a")}));
+        QVERIFY(!runSome(runner, {QStringLiteral("b")}));
+        QCOMPARE(runner.state(QStringLiteral("a")), PlanRunner::StepState::Done);
+        QCOMPARE(runner.state(QStringLiteral("b")), PlanRunner::StepState::Failed);
+    }
+
+    void undoOfOneStepLeavesTheOthersInPlace()
+    {
+        QTemporaryDir dir;
+        PlanJournal journal(dir.filePath(QStringLiteral("plan.json")));
+        QStringList log;
+        PlanRunner runner;
+        runner.setJournal(&journal);
+        auto *a = new ScriptedStep(QStringLiteral("a"), &log);
+        a->script[QStringLiteral("check")] = {StepResult::needed({})};
+        auto *b = new ScriptedStep(QStringLiteral("b"), &log);
+        b->setDependsOn({QStringLiteral("a")});
+        b->script[QStringLiteral("check")] = {StepResult::needed({})};
+        runner.addStep(a);
+        runner.addStep(b);
+        QVERIFY(runToEnd(runner));
+        log.clear();
+        QVERIFY(runSome(runner, {QStringLiteral("b")}, true));
+        QCOMPARE(log, QStringList({QStringLiteral("b:undo")}));
+        QCOMPARE(runner.state(QStringLiteral("b")), PlanRunner::StepState::Undone);
+        QCOMPARE(runner.state(QStringLiteral("a")), PlanRunner::StepState::Done);
+        QVERIFY(journal.entry(QStringLiteral("a")).applied);
+        QVERIFY(!journal.entry(QStringLiteral("b")).applied);
+        // Run again after the undo: b is made again, a is not touched.
+        log.clear();
+        QVERIFY(runSome(runner, {QStringLiteral("b")}));
+        QCOMPARE(log, QStringList({QStringLiteral("b:check"), QStringLiteral("b:apply"),
+                                   QStringLiteral("b:verify")}));
+    }
+
+    void markDoneLetsDependentsRunAndIsNotUndone()
+    {
+        QTemporaryDir dir;
+        PlanJournal journal(dir.filePath(QStringLiteral("plan.json")));
+        QStringList log;
+        PlanRunner runner;
+        runner.setJournal(&journal);
+        auto *a = new ScriptedStep(QStringLiteral("a"), &log);
+        a->script[QStringLiteral("check")] = {StepResult::blocked(QStringLiteral("cannot tell"))};
+        auto *b = new ScriptedStep(QStringLiteral("b"), &log);
+        b->setDependsOn({QStringLiteral("a")});
+        runner.addStep(a);
+        runner.addStep(b);
+        QVERIFY(!runSome(runner, {QStringLiteral("a")}));
+        runner.markDone(QStringLiteral("a"), QStringLiteral("Skipped: done by hand."));
+        QCOMPARE(runner.state(QStringLiteral("a")), PlanRunner::StepState::Done);
+        QCOMPARE(journal.entry(QStringLiteral("a")).state, PlanJournal::State::Done);
+        log.clear();
+        QVERIFY(runSome(runner, {QStringLiteral("b")}));
+        QCOMPARE(log, QStringList({QStringLiteral("b:check"), QStringLiteral("b:verify")}));
+        log.clear();
+        QVERIFY(runToEnd(runner, true));
+        QVERIFY2(!log.contains(QStringLiteral("a:undo")), qPrintable(log.join(QLatin1Char(' '))));
+    }
+
+    void adoptJournalShowsEarlierWorkAsDone()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("plan.json"));
+        {
+            PlanJournal journal(path);
+            PlanJournal::Entry e;
+            e.state = PlanJournal::State::Done;
+            e.applied = true;
+            e.outputs = {{QStringLiteral("a.ip"), QStringLiteral("203.0.113.7")}};
+            journal.setEntry(QStringLiteral("a"), e);
+            QVERIFY(journal.save());
+        }
+        PlanJournal journal(path);
+        QVERIFY(journal.load());
+        QStringList log;
+        PlanRunner runner;
+        runner.setJournal(&journal);
+        auto *a = new ScriptedStep(QStringLiteral("a"), &log);
+        auto *b = new ScriptedStep(QStringLiteral("b"), &log);
+        b->setDependsOn({QStringLiteral("a")});
+        runner.addStep(a);
+        runner.addStep(b);
+        runner.adoptJournal();
+        QCOMPARE(runner.state(QStringLiteral("a")), PlanRunner::StepState::Done);
+        QCOMPARE(runner.state(QStringLiteral("b")), PlanRunner::StepState::Pending);
+        QVERIFY(runSome(runner, {QStringLiteral("b")}));
+        QCOMPARE(log, QStringList({QStringLiteral("b:check"), QStringLiteral("b:verify")}));
+        QCOMPARE(b->lastInputs.value(QStringLiteral("a.ip")).toString(),
+                 QStringLiteral("203.0.113.7"));
     }
 
     void damagedJournalIsReported()
