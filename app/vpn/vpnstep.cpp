@@ -1,6 +1,7 @@
 #include "vpn/vpnstep.h"
 
 #include <QFileInfo>
+#include <QRegularExpression>
 
 namespace pier::vpn {
 
@@ -43,8 +44,15 @@ QString VpnStep::explanation() const
 
 QString VpnStep::equivalentCommand() const
 {
-    if (m_options.configPath.isEmpty())
-        return QStringLiteral("curl %1/ping").arg(m_options.reach.marathon.toString());
+    if (m_options.configPath.isEmpty()) {
+        // Through the proxy when the profile has one, as Pier itself goes.
+        const QString proxy = QString(m_options.reach.socksProxy)
+                                  .remove(QRegularExpression(QStringLiteral("^socks5h?://")));
+        return proxy.isEmpty()
+                   ? QStringLiteral("curl %1/ping").arg(m_options.reach.marathon.toString())
+                   : QStringLiteral("curl --socks5-hostname %1 %2/ping")
+                         .arg(proxy, m_options.reach.marathon.toString());
+    }
     return QStringLiteral("sudo openvpn --config %1").arg(m_options.configPath);
 }
 

@@ -122,6 +122,7 @@ private slots:
     void noCredentials();
     void reachabilityVerdicts();
     void stepPassesWhenAlreadyReachable();
+    void stepCommandGoesTheWayPierGoes();
     void stepBlockedWithoutAWayIn();
     void stepUndoLeavesAVpnPierDidNotStart();
 };
@@ -423,6 +424,18 @@ void TestVpnManagement::stepPassesWhenAlreadyReachable()
              qPrintable(r.message));
     QCOMPARE(r.outputs.value(QStringLiteral("vpn.reachableWithoutVpn")).toBool(), true);
     QCOMPARE(r.outputs.value(QStringLiteral("vpn.startedByPier")).toBool(), false);
+}
+
+void TestVpnManagement::stepCommandGoesTheWayPierGoes()
+{
+    // Without an .ovpn the step is only the check: the command is that check, through the
+    // profile's SOCKS proxy when there is one (a bare curl would not reach the private network).
+    VpnStep::Options o;
+    o.reach.marathon = QUrl(QStringLiteral("http://198.18.0.2:8080"));
+    QCOMPARE(VpnStep(o).equivalentCommand(), QStringLiteral("curl http://198.18.0.2:8080/ping"));
+    o.reach.socksProxy = QStringLiteral("socks5://127.0.0.1:1080");
+    QCOMPARE(VpnStep(o).equivalentCommand(),
+             QStringLiteral("curl --socks5-hostname 127.0.0.1:1080 http://198.18.0.2:8080/ping"));
 }
 
 void TestVpnManagement::stepBlockedWithoutAWayIn()
