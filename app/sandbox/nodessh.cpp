@@ -164,6 +164,13 @@ bool prepareNodeFiles(const NodeFiles &node, const QByteArray &authorizedKey,
         return false;
     QDir().mkpath(etc + QStringLiteral("/sysconfig"));
     QDir().mkpath(etc + QStringLiteral("/haproxy"));
+    // In a user namespace the overlay cannot copy up a file of the host's root (its owner does
+    // not exist there): the node's haproxy.cfg starts in the upper layer.
+    if (::geteuid() != 0 &&
+        !writeFile(etc + QStringLiteral("/haproxy/haproxy.cfg"), {},
+                   QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup | QFile::ReadOther,
+                   error))
+        return false;
     // `iptables` on the node is its back end's, as update-alternatives would set it.
     QDir().mkpath(etc + QStringLiteral("/alternatives"));
     for (const QString &tool : {QStringLiteral("iptables"), QStringLiteral("iptables-save"),
@@ -182,8 +189,9 @@ bool prepareNodeFiles(const NodeFiles &node, const QByteArray &authorizedKey,
     if (!writeFile(sshDir + QStringLiteral("/authorized_keys"), authorizedKey,
                    QFile::ReadOwner | QFile::WriteOwner, error))
         return false;
+    // Inside a user namespace only the user's own id exists; the libssh server checks no modes.
     for (const QString &p : {home, sshDir, sshDir + QStringLiteral("/authorized_keys")}) {
-        if (::chown(QFile::encodeName(p).constData(), id, id) != 0) {
+        if (::geteuid() == 0 && ::chown(QFile::encodeName(p).constData(), id, id) != 0) {
             *error = sysError(QStringLiteral("chown ") + p);
             return false;
         }
@@ -191,6 +199,20 @@ bool prepareNodeFiles(const NodeFiles &node, const QByteArray &authorizedKey,
     QFile::setPermissions(home, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
     QFile::setPermissions(sshDir, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
 
+    // Without root the node's commands already hold every capability of its namespaces, and
+    // the real sudo cannot work there (it sees its own files owned by nobody): this one just runs
+    // the command, as NOPASSWD sudo would.
+    if (::geteuid() != 0 &&
+        !writeFile(node.sudoShim(),
+                   "#!/bin/sh\n# The Pier sandbox's sudo inside a user namespace: already privileged.\n"
+                   "while [ $# -gt 0 ]; do\n  case \"$1\" in\n"
+                   "    -u|-g|-p|-C|-h|-r|-t|-U) shift 2 ;;\n    --) shift; break ;;\n"
+                   "    -*) shift ;;\n    *) break ;;\n  esac\ndone\n"
+                   "[ $# -eq 0 ] && exec /bin/sh\nexec \"$@\"\n",
+                   QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadGroup |
+                       QFile::ExeGroup | QFile::ReadOther | QFile::ExeOther,
+                   error))
+        return false;
     if (!generateSshKey(node.hostKey(), QStringLiteral("root@") + node.name, error))
         return false;
     const QString config =
@@ -259,6 +281,9 @@ bool createNodeMountNamespace(const NodeFiles &node, QString *error)
         if (::mount(QFile::encodeName(node.home()).constData(), "/home", nullptr, MS_BIND,
                     nullptr) != 0)
             return fail(QStringLiteral("bind /home"));
+        if (::geteuid() != 0 && ::mount(QFile::encodeName(node.sudoShim()).constData(),
+                                        "/usr/bin/sudo", nullptr, MS_BIND, nullptr) != 0)
+            return fail(QStringLiteral("bind the sudo of a user namespace on /usr/bin/sudo"));
         if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
             return fail(QStringLiteral("mount /tmp"));
         // Drop the copies of everything mounted below /run (ip netns' and other sandboxes'

@@ -24,6 +24,7 @@ struct NodeFiles {
     QString etcUpper() const { return dir + QStringLiteral("/etc"); }
     QString etcWork() const { return dir + QStringLiteral("/.etc-work"); }
     QString home() const { return dir + QStringLiteral("/home"); }
+    QString sudoShim() const { return dir + QStringLiteral("/sudo"); } // without root only
 };
 
 inline constexpr const char *kSshUser = "jclouds";
