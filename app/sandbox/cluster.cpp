@@ -639,15 +639,7 @@ Cluster::UpResult Cluster::up(const ClusterOptions &options, QString *error)
                         n.mntnsFile, n.address};
         if (!prepareNodeFiles(files, authorized, options.backend, rules, error))
             return fail(*error);
-        bool made = createNodeMountNamespace(files, error);
-        // In a user namespace binding the new namespace now and then fails with EINVAL (cause
-        // not found yet); a fresh namespace binds.
-        for (int retry = 0; !made && ::geteuid() != 0 && retry < 10; ++retry) {
-            qCInfo(lcSandbox) << "retrying the mount namespace of" << n.name << "after:" << *error;
-            QThread::msleep(50);
-            made = createNodeMountNamespace(files, error);
-        }
-        if (!made)
+        if (!createNodeMountNamespace(files, error))
             return fail(*error);
         if (::geteuid() != 0) {
             // OpenSSH's sshd cannot run in a user namespace (privilege separation): libssh.
@@ -739,6 +731,11 @@ bool Cluster::downLocked(QString *error)
             QThread::msleep(5);
         if (pidAlive(pid))
             ::kill(pid_t(pid), SIGKILL);
+    }
+
+    if (s) {
+        for (const ClusterNode &n : s->nodes)
+            releaseNodeMountNamespace(n.mntnsFile);
     }
 
     QStringList problems;
