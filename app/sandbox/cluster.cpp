@@ -404,8 +404,7 @@ bool Cluster::hasLeftovers() const
     // its own log; only a state file there is a leftover.
     const bool daemonInUserNamespace = ::geteuid() != 0 && haveNamespacePrivileges(nullptr);
     return QFileInfo::exists(daemonInUserNamespace ? stateFile() : m_stateDir) ||
-           !ourNamespaces().isEmpty() ||
-           !mountsUnder(m_stateDir).isEmpty();
+           !ourNamespaces().isEmpty() || !mountsUnder(m_stateDir).isEmpty();
 }
 
 std::optional<ClusterStatus> Cluster::status(QString *problem) const
@@ -645,8 +644,8 @@ Cluster::UpResult Cluster::up(const ClusterOptions &options, QString *error)
             // OpenSSH's sshd cannot run in a user namespace (privilege separation): libssh.
             const SshServerConfig ssh{files.hostKey(), s.sshUser, authorized,
                                       QStringLiteral("/home/") + s.sshUser};
-            n.sshdPid = startSshServer(netnsPath(n.netns), n.mntnsFile, files.sshdLog(), ssh,
-                                       error);
+            n.sshdPid =
+                startSshServer(netnsPath(n.netns), n.mntnsFile, files.sshdLog(), ssh, error);
         } else {
             n.sshdPid = startNodeSshd(n.netns, files, error);
         }

@@ -206,15 +206,16 @@ bool prepareNodeFiles(const NodeFiles &node, const QByteArray &authorizedKey,
     // the real sudo cannot work there (it sees its own files owned by nobody): this one just runs
     // the command, as NOPASSWD sudo would.
     if (::geteuid() != 0 &&
-        !writeFile(node.sudoShim(),
-                   "#!/bin/sh\n# The Pier sandbox's sudo inside a user namespace: already privileged.\n"
-                   "while [ $# -gt 0 ]; do\n  case \"$1\" in\n"
-                   "    -u|-g|-p|-C|-h|-r|-t|-U) shift 2 ;;\n    --) shift; break ;;\n"
-                   "    -*) shift ;;\n    *) break ;;\n  esac\ndone\n"
-                   "[ $# -eq 0 ] && exec /bin/sh\nexec \"$@\"\n",
-                   QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadGroup |
-                       QFile::ExeGroup | QFile::ReadOther | QFile::ExeOther,
-                   error))
+        !writeFile(
+            node.sudoShim(),
+            "#!/bin/sh\n# The Pier sandbox's sudo inside a user namespace: already privileged.\n"
+            "while [ $# -gt 0 ]; do\n  case \"$1\" in\n"
+            "    -u|-g|-p|-C|-h|-r|-t|-U) shift 2 ;;\n    --) shift; break ;;\n"
+            "    -*) shift ;;\n    *) break ;;\n  esac\ndone\n"
+            "[ $# -eq 0 ] && exec /bin/sh\nexec \"$@\"\n",
+            QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadGroup |
+                QFile::ExeGroup | QFile::ReadOther | QFile::ExeOther,
+            error))
         return false;
     if (!generateSshKey(node.hostKey(), QStringLiteral("root@") + node.name, error))
         return false;
@@ -267,8 +268,8 @@ QString enterNewNodeNamespace(const NodeFiles &node)
     if (::mount(QFile::encodeName(node.home()).constData(), "/home", nullptr, MS_BIND, nullptr) !=
         0)
         return sysError(QStringLiteral("bind /home"));
-    if (::geteuid() != 0 && ::mount(QFile::encodeName(node.sudoShim()).constData(),
-                                    "/usr/bin/sudo", nullptr, MS_BIND, nullptr) != 0)
+    if (::geteuid() != 0 && ::mount(QFile::encodeName(node.sudoShim()).constData(), "/usr/bin/sudo",
+                                    nullptr, MS_BIND, nullptr) != 0)
         return sysError(QStringLiteral("bind the sudo of a user namespace on /usr/bin/sudo"));
     if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
         return sysError(QStringLiteral("mount /tmp"));
@@ -380,7 +381,8 @@ bool createNodeMountNamespace(const NodeFiles &node, QString *error)
                 break;
             if (holdByThread) {
                 if (!QFile::link(QFile::decodeName(src), target)) {
-                    err = QStringLiteral("cannot link %1 to %2").arg(target, QFile::decodeName(src));
+                    err =
+                        QStringLiteral("cannot link %1 to %2").arg(target, QFile::decodeName(src));
                     ok = false;
                 }
             } else if (::mount(src.constData(), QFile::encodeName(target).constData(), nullptr,

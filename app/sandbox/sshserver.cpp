@@ -46,8 +46,7 @@ int runCommand(ssh_session session, ssh_channel channel, const Prepared &p,
                const std::string &command)
 {
     int in[2], out[2], err[2];
-    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 ||
-        ::pipe2(err, O_CLOEXEC) != 0)
+    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
         return 255;
     const pid_t pid = ::fork();
     if (pid == 0) {
@@ -60,13 +59,13 @@ int runCommand(ssh_session session, ssh_channel channel, const Prepared &p,
             (void)::chdir("/");
         const std::string home = "HOME=" + p.home, user = "USER=" + p.user,
                           logname = "LOGNAME=" + p.user;
-        char *const env[] = {const_cast<char *>(home.c_str()),
-                             const_cast<char *>(user.c_str()),
-                             const_cast<char *>(logname.c_str()),
-                             const_cast<char *>("SHELL=/bin/sh"),
-                             const_cast<char *>(
-                                 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
-                             nullptr};
+        char *const env[] = {
+            const_cast<char *>(home.c_str()),
+            const_cast<char *>(user.c_str()),
+            const_cast<char *>(logname.c_str()),
+            const_cast<char *>("SHELL=/bin/sh"),
+            const_cast<char *>("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+            nullptr};
         if (command.empty()) {
             char *const argv[] = {const_cast<char *>("sh"), nullptr};
             ::execve("/bin/sh", argv, env);
@@ -169,9 +168,9 @@ void serveConnection(int fd, const Prepared &p)
         bool handled = false;
         if (type == SSH_REQUEST_AUTH && subtype == SSH_AUTH_METHOD_PUBLICKEY) {
             const char *user = ssh_message_auth_user(m);
-            const bool match = user && p.user == user &&
-                               ssh_key_cmp(ssh_message_auth_pubkey(m), p.authorized,
-                                           SSH_KEY_CMP_PUBLIC) == 0;
+            const bool match =
+                user && p.user == user &&
+                ssh_key_cmp(ssh_message_auth_pubkey(m), p.authorized, SSH_KEY_CMP_PUBLIC) == 0;
             if (match) {
                 const auto state = ssh_message_auth_publickey_state(m);
                 if (state == SSH_PUBLICKEY_STATE_NONE) {
@@ -343,7 +342,8 @@ qint64 startSshServer(const QString &netnsPath, const QString &mntnsFile, const 
         // Every namespace file is opened first: inside the node's mount namespace they are not
         // all visible any more.
         const std::pair<QByteArray, int> spaces[] = {
-            {mnt, CLONE_NEWNS}, {mnt.isEmpty() ? QByteArray() : uts, CLONE_NEWUTS},
+            {mnt, CLONE_NEWNS},
+            {mnt.isEmpty() ? QByteArray() : uts, CLONE_NEWUTS},
             {net, CLONE_NEWNET}};
         int fds[3] = {-1, -1, -1};
         bool entered = true;
@@ -356,8 +356,7 @@ qint64 startSshServer(const QString &netnsPath, const QString &mntnsFile, const 
         }
         for (int i = 0; i < 3 && entered; ++i) {
             if (fds[i] >= 0 && ::setns(fds[i], spaces[i].second) != 0) {
-                why = "cannot enter " + spaces[i].first.toStdString() + ": " +
-                      std::strerror(errno);
+                why = "cannot enter " + spaces[i].first.toStdString() + ": " + std::strerror(errno);
                 entered = false;
             }
         }
@@ -381,7 +380,8 @@ qint64 startSshServer(const QString &netnsPath, const QString &mntnsFile, const 
     ::close(ready[1]);
     if (pid < 0) {
         ::close(ready[0]);
-        *error = QStringLiteral("fork failed: %1").arg(QString::fromLocal8Bit(std::strerror(errno)));
+        *error =
+            QStringLiteral("fork failed: %1").arg(QString::fromLocal8Bit(std::strerror(errno)));
         return -1;
     }
     QByteArray answer;

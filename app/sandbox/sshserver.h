@@ -13,10 +13,10 @@
 namespace pier::sandbox {
 
 struct SshServerConfig {
-    QString hostKeyFile;        // the private host key (OpenSSH format)
-    QString user;               // the only user accepted
-    QByteArray authorizedKey;   // "ssh-ed25519 AAAA... comment": the only key accepted
-    QString home;               // HOME and working directory of the commands
+    QString hostKeyFile;      // the private host key (OpenSSH format)
+    QString user;             // the only user accepted
+    QByteArray authorizedKey; // "ssh-ed25519 AAAA... comment": the only key accepted
+    QString home;             // HOME and working directory of the commands
 };
 
 // Serves SSH on the listening socket LISTEN_FD until the process is killed. Never returns unless

@@ -76,8 +76,9 @@ void TestSandboxUserns::initTestCase()
         QSKIP(qPrintable(why));
     for (const char *tool : {"setpriv", "curl", "ssh", "nc"}) {
         if (!QFileInfo(findProgram(QLatin1String(tool))).isExecutable())
-            QSKIP(qPrintable(u"%1 is needed (util-linux, curl, openssh-client, netcat-openbsd)"_s
-                                 .arg(QLatin1String(tool))));
+            QSKIP(
+                qPrintable(u"%1 is needed (util-linux, curl, openssh-client, netcat-openbsd)"_s.arg(
+                    QLatin1String(tool))));
     }
     QVERIFY(m_home.isValid());
     // HOME, the settings and the state belong to nobody, as a user's own would.
@@ -148,19 +149,19 @@ void TestSandboxUserns::tutorialThroughTheProxy()
         QSKIP("the sandbox is not up");
     const QString marathon = m_up.value(u"marathon"_s).toString();
     const QJsonArray nodes = m_up.value(u"nodes"_s).toArray();
-    const Run info = run(u"curl"_s, {u"-sS"_s, u"--socks5-hostname"_s, m_proxy,
-                                     marathon + u"/v2/info"_s});
+    const Run info =
+        run(u"curl"_s, {u"-sS"_s, u"--socks5-hostname"_s, m_proxy, marathon + u"/v2/info"_s});
     QCOMPARE(info.exitCode, 0);
     QCOMPARE(QJsonDocument::fromJson(info.out).object().value(u"leader"_s).toString(),
              u"198.18.0.2:8080"_s);
 
     const QString definition =
         QStringLiteral(PIER_TEST_DATA "/../../resources/templates/nginx.json");
-    const Run post = run(u"curl"_s, {u"-sS"_s, u"--socks5-hostname"_s, m_proxy, u"-o"_s,
-                                     u"/dev/null"_s, u"-w"_s, u"%{http_code}"_s, u"-X"_s,
-                                     u"POST"_s, u"-H"_s, u"Content-Type: application/json"_s,
-                                     u"--data-binary"_s, u'@' + definition,
-                                     marathon + u"/v2/apps"_s});
+    const Run post =
+        run(u"curl"_s,
+            {u"-sS"_s, u"--socks5-hostname"_s, m_proxy, u"-o"_s, u"/dev/null"_s, u"-w"_s,
+             u"%{http_code}"_s, u"-X"_s, u"POST"_s, u"-H"_s, u"Content-Type: application/json"_s,
+             u"--data-binary"_s, u'@' + definition, marathon + u"/v2/apps"_s});
     QCOMPARE(post.exitCode, 0);
     QCOMPARE(post.out, QByteArray("201"));
     QElapsedTimer clock;
@@ -207,13 +208,13 @@ void TestSandboxUserns::tutorialThroughTheProxy()
           clock.elapsed());
 
     // OpenSSH's client through the proxy, to the libssh server of a node; sudo works.
-    const Run ssh = run(
-        u"ssh"_s,
-        {u"-F"_s, u"/dev/null"_s, u"-o"_s, u"BatchMode=yes"_s, u"-o"_s,
-         u"ProxyCommand=nc -X 5 -x %1 %h %p"_s.arg(m_proxy), u"-o"_s,
-         u"UserKnownHostsFile="_s + m_up.value(u"known_hosts"_s).toString(), u"-o"_s,
-         u"StrictHostKeyChecking=yes"_s, u"-i"_s, m_up.value(u"ssh_key_file"_s).toString(),
-         u"jclouds@"_s + taskAddress, u"sudo iptables -S; hostname"_s});
+    const Run ssh =
+        run(u"ssh"_s,
+            {u"-F"_s, u"/dev/null"_s, u"-o"_s, u"BatchMode=yes"_s, u"-o"_s,
+             u"ProxyCommand=nc -X 5 -x %1 %h %p"_s.arg(m_proxy), u"-o"_s,
+             u"UserKnownHostsFile="_s + m_up.value(u"known_hosts"_s).toString(), u"-o"_s,
+             u"StrictHostKeyChecking=yes"_s, u"-i"_s, m_up.value(u"ssh_key_file"_s).toString(),
+             u"jclouds@"_s + taskAddress, u"sudo iptables -S; hostname"_s});
     QVERIFY2(ssh.exitCode == 0, ssh.err.constData());
     QVERIFY2(ssh.out.contains("-P INPUT DROP"), ssh.out.constData());
     QVERIFY2(ssh.out.contains(taskHost.toUtf8()), ssh.out.constData());

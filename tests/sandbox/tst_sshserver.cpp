@@ -75,12 +75,12 @@ TestSshServer::Result TestSshServer::ssh(const char *key, const char *command,
                                          const QByteArray &input)
 {
     QProcess p;
-    p.start(u"ssh"_s, {u"-i"_s, m_dir.path() + u'/' + QLatin1String(key), u"-o"_s,
-                       u"IdentitiesOnly=yes"_s, u"-o"_s, u"BatchMode=yes"_s, u"-o"_s,
-                       u"UserKnownHostsFile="_s + m_dir.path() + u"/known_hosts"_s, u"-o"_s,
-                       u"StrictHostKeyChecking=yes"_s, u"-F"_s, u"/dev/null"_s, u"-p"_s,
-                       QString::number(m_port), u"jclouds@127.0.0.1"_s,
-                       QString::fromUtf8(command)});
+    p.start(u"ssh"_s,
+            {u"-i"_s, m_dir.path() + u'/' + QLatin1String(key), u"-o"_s, u"IdentitiesOnly=yes"_s,
+             u"-o"_s, u"BatchMode=yes"_s, u"-o"_s,
+             u"UserKnownHostsFile="_s + m_dir.path() + u"/known_hosts"_s, u"-o"_s,
+             u"StrictHostKeyChecking=yes"_s, u"-F"_s, u"/dev/null"_s, u"-p"_s,
+             QString::number(m_port), u"jclouds@127.0.0.1"_s, QString::fromUtf8(command)});
     p.write(input);
     p.closeWriteChannel();
     if (!p.waitForFinished(20000))
