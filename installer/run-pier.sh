@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, starts the sandbox cluster and opens Pier on it.
-# As root: the whole sandbox (`pier sandbox up`: nodes in namespaces, Marathon, Mesos, a SOCKS5
-# proxy), with Pier on its active "sandbox" profile. Otherwise only the sandbox's Marathon and
-# Mesos APIs on 127.0.0.1. Closing Pier stops the sandbox.
+# As root, or as a user where unprivileged user namespaces work (Debian, Ubuntu): the whole
+# sandbox (`pier sandbox up`: nodes in namespaces, Marathon, Mesos, a SOCKS5 proxy), with Pier on
+# its active "sandbox" profile. Otherwise only the sandbox's Marathon and Mesos APIs on 127.0.0.1.
+# Closing Pier stops the sandbox.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 "$here/install-deps.sh"
@@ -16,7 +17,7 @@ else
     exec_prefix=()
 fi
 
-if [ "$(id -u)" = 0 ]; then
+if [ "$(id -u)" = 0 ] || unshare --user --map-current-user --mount true 2>/dev/null; then
     out=$("$pier" sandbox up) || { echo "run-pier: the sandbox did not start." >&2; exit 1; }
     # Stop it at the end only if this run started it.
     case "$out" in *"already up"*) ;; *) trap '"$pier" sandbox down >/dev/null' EXIT ;; esac

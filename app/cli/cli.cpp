@@ -539,7 +539,8 @@ int cmdSandbox(const QCommandLineParser &parser, const QStringList &args)
 {
     if (args.value(0) == QLatin1String("net"))
         return cmdSandboxNet(parser, args.mid(1));
-    // The whole sandbox needs root; --port asks for the APIs alone (what the window starts).
+    // The whole sandbox needs root or an unprivileged user namespace; --port asks for the APIs
+    // alone (what the window starts).
     const QString unavailable = fullSandboxUnavailable();
     if (args.value(0) != QLatin1String("up") ||
         (unavailable.isEmpty() && !parser.isSet(QStringLiteral("port"))))

@@ -100,6 +100,54 @@ qint64 daemonPid(const Cluster &cluster)
     return pid;
 }
 
+// Without root: ends every process left in the sandbox's user namespace (a daemon that was killed
+// cannot take its network down; its namespaces go with their last process). True when none is
+// left.
+quint64 sandboxUserNamespace(const Cluster &cluster)
+{
+    QFile f(cluster.stateFile());
+    if (::geteuid() == 0 || !f.open(QIODevice::ReadOnly))
+        return 0;
+    return quint64(QJsonDocument::fromJson(f.readAll())
+                       .object()
+                       .value(QStringLiteral("user_namespace"))
+                       .toInteger());
+}
+
+bool endUserNamespace(quint64 userns, QString *error)
+{
+    if (userns == 0)
+        return true;
+    auto members = [&] {
+        QList<qint64> pids;
+        for (const QString &p :
+             QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+            bool isPid = false;
+            const qint64 pid = p.toLongLong(&isPid);
+            if (isPid && pid != ::getpid() &&
+                sandbox::namespaceInode(QStringLiteral("/proc/%1/ns/user").arg(p)) == userns &&
+                pidAlive(pid))
+                pids << pid;
+        }
+        return pids;
+    };
+    QElapsedTimer t;
+    t.start();
+    QList<qint64> left = members();
+    while (!left.isEmpty() && t.elapsed() < 5000) {
+        for (qint64 pid : std::as_const(left))
+            ::kill(pid_t(pid), SIGKILL);
+        QThread::msleep(20);
+        left = members();
+    }
+    if (!left.isEmpty()) {
+        *error = QStringLiteral("processes of the sandbox's user namespace do not end: %1")
+                     .arg(QString::number(left.first()));
+        return false;
+    }
+    return true;
+}
+
 std::optional<DaemonInfo> readDaemonInfo(const Cluster &cluster)
 {
     QFile f(sandbox::daemonInfoFile(cluster.stateDir()));
@@ -123,7 +171,9 @@ std::optional<DaemonInfo> runningDaemon(const Cluster &cluster)
     return info;
 }
 
-bool stopDaemon(const Cluster &cluster, QString *error)
+// STOP_MS: how long the daemon may take to end by itself (without root it takes the network
+// down too).
+bool stopDaemon(const Cluster &cluster, QString *error, int stopMs = 5000)
 {
     const qint64 pid = daemonPid(cluster);
     if (pid <= 0)
@@ -131,11 +181,11 @@ bool stopDaemon(const Cluster &cluster, QString *error)
     ::kill(pid_t(pid), SIGTERM);
     QElapsedTimer t;
     t.start();
-    while (pidAlive(pid) && t.elapsed() < 5000)
+    while (pidAlive(pid) && t.elapsed() < (::geteuid() != 0 ? stopMs : 5000))
         QThread::msleep(5);
     if (pidAlive(pid)) {
         ::kill(pid_t(pid), SIGKILL);
-        while (pidAlive(pid) && t.elapsed() < 8000)
+        while (pidAlive(pid) && t.elapsed() < (::geteuid() != 0 ? stopMs : 5000) + 3000)
             QThread::msleep(5);
     }
     if (pidAlive(pid)) {
@@ -148,12 +198,24 @@ bool stopDaemon(const Cluster &cluster, QString *error)
 
 // Starts `pier sandbox serve` detached (its own session, no terminal), logging to
 // STATE/logs/daemon.log. Returns its pid, or -1.
-qint64 startDaemon(const Cluster &cluster, bool legacy, int proxyPort, QString *error)
+// Without root (USER_NAMESPACE), the daemon runs in a user and mount namespace of its own where it
+// holds every capability, makes the network itself and takes it down when it ends; NET_ARGS are
+// the network's options. *LOG_FD (if given) keeps the log readable even once the daemon removed
+// its state dir.
+qint64 startDaemon(const Cluster &cluster, bool legacy, int proxyPort, QString *error,
+                   bool userNamespace = false, const QStringList &netArgs = {},
+                   int *logFd = nullptr)
 {
     const QString logDir = sandbox::sandboxLogDir(cluster.stateDir());
     QDir().mkpath(logDir);
     const QByteArray program = QFile::encodeName(QCoreApplication::applicationFilePath());
-    QList<QByteArray> args{program, "sandbox", "serve"};
+    QList<QByteArray> args;
+    if (userNamespace)
+        args << QFile::encodeName(sandbox::findProgram(QStringLiteral("unshare")))
+             << "--map-current-user" << "--keep-caps" << "--mount" << "--";
+    args << program << "sandbox" << "serve";
+    for (const QString &a : netArgs)
+        args << a.toLocal8Bit();
     if (legacy)
         args << "--legacy";
     if (proxyPort > 0)
@@ -166,7 +228,7 @@ qint64 startDaemon(const Cluster &cluster, bool legacy, int proxyPort, QString *
     qputenv("PIER_SANDBOX_ID", cluster.id().toLatin1());
     qputenv("PIER_SANDBOX_DIR", QFile::encodeName(cluster.stateDir()));
     const int log = ::open(QFile::encodeName(logDir + QStringLiteral("/daemon.log")).constData(),
-                           O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+                           O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (log < 0 || null < 0) {
         *error = QStringLiteral("cannot open %1/daemon.log").arg(logDir);
@@ -181,6 +243,8 @@ qint64 startDaemon(const Cluster &cluster, bool legacy, int proxyPort, QString *
         ::execv(argv[0], argv.data());
         ::_exit(127);
     }
+    if (logFd)
+        *logFd = ::fcntl(log, F_DUPFD_CLOEXEC, 0);
     ::close(log);
     ::close(null);
     if (pid < 0) {
@@ -441,16 +505,36 @@ int up(const QCommandLineParser &parser, Cluster &cluster)
         return fail(error, 2);
     QElapsedTimer timer;
     timer.start();
-    const Cluster::UpResult net = cluster.up(options, &error);
-    if (net == Cluster::UpResult::Failed)
-        return fail(error);
-    const std::optional<ClusterStatus> s = cluster.status(&error);
-    if (!s)
+    // Without root the daemon makes the network inside its user namespace (see startDaemon).
+    const bool userNamespace = ::geteuid() != 0 && !sandbox::haveNamespacePrivileges(nullptr);
+    Cluster::UpResult net = Cluster::UpResult::AlreadyUp;
+    if (userNamespace) {
+        if (!runningDaemon(cluster)) {
+            net = Cluster::UpResult::Started;
+            const quint64 leftover = sandboxUserNamespace(cluster);
+            if (!stopDaemon(cluster, &error, 20000) || !endUserNamespace(leftover, &error) ||
+                !cluster.down(&error))
+                return fail(error);
+            if (!QDir().mkpath(cluster.stateDir()))
+                return fail(QStringLiteral("cannot create %1").arg(cluster.stateDir()));
+            QFile::setPermissions(cluster.stateDir(),
+                                  QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+        }
+    } else {
+        net = cluster.up(options, &error);
+        if (net == Cluster::UpResult::Failed)
+            return fail(error);
+    }
+    std::optional<ClusterStatus> s = userNamespace ? std::nullopt : cluster.status(&error);
+    if (!s && !userNamespace)
         return fail(error);
     auto undo = [&](const QString &why) {
         // Nothing half-done: what this call started goes again.
         QString ignored;
-        stopDaemon(cluster, &ignored);
+        const quint64 userns = sandboxUserNamespace(cluster);
+        stopDaemon(cluster, &ignored, 20000);
+        if (userNamespace && net == Cluster::UpResult::Started)
+            endUserNamespace(userns, &ignored);
         if (net == Cluster::UpResult::Started)
             cluster.down(&ignored);
         return fail(why);
@@ -467,23 +551,40 @@ int up(const QCommandLineParser &parser, Cluster &cluster)
     const bool alreadyUp = net == Cluster::UpResult::AlreadyUp && info.has_value();
     if (!info) {
         stopDaemon(cluster, &error); // a daemon that never finished starting
-        const qint64 pid = startDaemon(cluster, parser.isSet(QStringLiteral("legacy")), 0, &error);
+        QStringList netArgs;
+        for (const char *option : {"nodes", "preset", "backend"}) {
+            if (parser.isSet(QLatin1String(option)))
+                netArgs << QStringLiteral("--") + QLatin1String(option)
+                        << parser.value(QLatin1String(option));
+        }
+        int logFd = -1;
+        const qint64 pid = startDaemon(cluster, parser.isSet(QStringLiteral("legacy")), 0, &error,
+                                       userNamespace, netArgs, &logFd);
+        const auto closeLog = qScopeGuard([logFd] {
+            if (logFd >= 0)
+                ::close(logFd);
+        });
         if (pid <= 0)
             return undo(error);
-        const QString log =
-            sandbox::sandboxLogDir(cluster.stateDir()) + QStringLiteral("/daemon.log");
+        // Through our own descriptor: a daemon that fails removes its state dir, log included.
+        const QString log = logFd >= 0 ? QStringLiteral("/proc/self/fd/%1").arg(logFd)
+                                       : sandbox::sandboxLogDir(cluster.stateDir()) +
+                                             QStringLiteral("/daemon.log");
         while (!(info = runningDaemon(cluster))) {
             int status = 0;
             if (::waitpid(pid_t(pid), &status, WNOHANG) == pid || !pidAlive(pid))
                 return undo(QStringLiteral("the sandbox daemon stopped while starting:\n") +
                             tail(log, 10));
-            if (timer.elapsed() > 30000)
+            // Without root the daemon also brings the network up.
+            if (timer.elapsed() > (userNamespace ? 120000 : 30000))
                 return undo(QStringLiteral("the sandbox daemon did not start serving in 30 s; "
                                            "see %1")
                                 .arg(log));
             QThread::msleep(5);
         }
     }
+    if (!s && !(s = cluster.status(&error)))
+        return undo(error);
     const Answers answers = probeThroughProxy(*info, *s, 15000);
     if (!answers.all())
         return undo(QStringLiteral("the sandbox does not answer through its proxy: %1 (see `pier "
@@ -515,8 +616,39 @@ int up(const QCommandLineParser &parser, Cluster &cluster)
     return 0;
 }
 
+// `serve` started by an unprivileged `up`: in its own user and mount namespace, it makes the
+// network, serves, and takes the network down when it ends.
+int serveInUserNamespace(const QCommandLineParser &parser, Cluster &cluster)
+{
+    QString error;
+    sandbox::ClusterOptions options;
+    if (!parseNetOptions(parser, &options, &error))
+        return fail(error, 2);
+    if (!sandbox::prepareUserNamespaceMounts(cluster.stateDir(), &error))
+        return fail(QStringLiteral("cannot prepare the user namespace: ") + error);
+    if (cluster.up(options, &error) == Cluster::UpResult::Failed)
+        return fail(error);
+    const std::optional<ClusterStatus> s = cluster.status(&error);
+    if (!s) {
+        cluster.down(&error);
+        return fail(error);
+    }
+    sandbox::DaemonConfig config = daemonConfig(*s, cluster);
+    config.legacy = parser.isSet(QStringLiteral("legacy"));
+    config.proxyPort = parser.value(QStringLiteral("port")).toInt();
+    const int code = sandbox::runSandboxDaemon(config);
+    if (!cluster.down(&error)) {
+        serr() << "pier: " << error << "\n";
+        serr().flush();
+    }
+    return code;
+}
+
 int serve(const QCommandLineParser &parser, Cluster &cluster)
 {
+    if (::geteuid() != 0 && sandbox::inUserNamespace() &&
+        sandbox::haveNamespacePrivileges(nullptr))
+        return serveInUserNamespace(parser, cluster);
     QString problem;
     const std::optional<ClusterStatus> s = cluster.status(&problem);
     if (!s)
@@ -591,7 +723,9 @@ int down(Cluster &cluster)
         return 0;
     }
     QString error;
-    if (!stopDaemon(cluster, &error) || !cluster.down(&error))
+    const quint64 userns = sandboxUserNamespace(cluster); // before the daemon removes the state
+    if (!stopDaemon(cluster, &error, 20000) || !endUserNamespace(userns, &error) ||
+        !cluster.down(&error))
         return fail(error);
     const QString active = restoreProfile(previous);
     sout() << "Sandbox \"" << cluster.id()
@@ -661,6 +795,14 @@ bool stopSandboxDaemon(const sandbox::Cluster &cluster, QString *error)
 
 QString fullSandboxUnavailable()
 {
+    // Without root, `up` runs it in an unprivileged user namespace when the kernel allows one.
+    if (::geteuid() != 0 && !sandbox::haveNamespacePrivileges(nullptr)) {
+        const QString why = sandbox::userNamespacesUnavailable();
+        return why.isEmpty() ? QString()
+                             : QStringLiteral("it needs root or unprivileged user namespaces, "
+                                              "and ") +
+                                   why;
+    }
     return Cluster::missingPrerequisites();
 }
 

@@ -3,6 +3,7 @@
 #include "core/logging.h"
 #include "sandbox/netns.h"
 #include "sandbox/nodessh.h"
+#include "sandbox/sshserver.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -255,6 +256,7 @@ QJsonObject ClusterStatus::toJson() const
                        {QStringLiteral("vpn_namespace"), vpnNetns},
                        {QStringLiteral("vpn_client_address"), vpnClientAddress},
                        {QStringLiteral("ssh_user"), sshUser},
+                       {QStringLiteral("user_namespace"), qint64(userNamespace)},
                        {QStringLiteral("ssh_key_file"), sshKeyFile},
                        {QStringLiteral("known_hosts_file"), knownHostsFile},
                        {QStringLiteral("started"),
@@ -281,6 +283,7 @@ ClusterStatus ClusterStatus::fromJson(const QJsonObject &o)
     s.vpnNetns = str("vpn_namespace");
     s.vpnClientAddress = str("vpn_client_address");
     s.sshUser = str("ssh_user");
+    s.userNamespace = quint64(o.value(QStringLiteral("user_namespace")).toInteger());
     s.sshKeyFile = str("ssh_key_file");
     s.knownHostsFile = str("known_hosts_file");
     s.startedMs = QDateTime::fromString(str("started"), Qt::ISODate).toMSecsSinceEpoch();
@@ -315,6 +318,8 @@ QString Cluster::defaultStateDir(const QString &id)
     const QString runtime = qEnvironmentVariable("XDG_RUNTIME_DIR");
     if (::geteuid() != 0 && !runtime.isEmpty())
         return runtime + QStringLiteral("/pier-sandbox-") + id;
+    if (::geteuid() != 0) // a user without a runtime dir (su, setpriv) cannot write /run
+        return QDir::tempPath() + QStringLiteral("/pier-sandbox-%1-").arg(::geteuid()) + id;
     return QStringLiteral("/run/pier-sandbox-") + id;
 }
 
@@ -334,12 +339,15 @@ QString Cluster::missingPrerequisites()
     const struct {
         const char *program;
         const char *package;
-    } tools[] = {{"ip", "iproute2"},
-                 {"nsenter", "util-linux"},
-                 {"sshd", "openssh-server"},
-                 {"ssh-keygen", "openssh-client"},
-                 {"sudo", "sudo"}};
+        bool rootOnly; // without root, nodes serve SSH with libssh and sudo is a shim
+    } tools[] = {{"ip", "iproute2", false},
+                 {"nsenter", "util-linux", false},
+                 {"sshd", "openssh-server", true},
+                 {"ssh-keygen", "openssh-client", false},
+                 {"sudo", "sudo", false}};
     for (const auto &t : tools) {
+        if (t.rootOnly && ::geteuid() != 0)
+            continue;
         if (!QFileInfo(findProgram(QLatin1String(t.program))).isExecutable())
             missing << QStringLiteral("%1 (package %2)")
                            .arg(QLatin1String(t.program), QLatin1String(t.package));
@@ -392,8 +400,11 @@ QStringList Cluster::ourNamespaces() const
 
 bool Cluster::hasLeftovers() const
 {
-    return QFileInfo::exists(m_stateDir) || !ourNamespaces().isEmpty() ||
-           !mountsUnder(m_stateDir).isEmpty();
+    // The daemon of an unprivileged sandbox makes the network in a state dir that already holds
+    // its own log; only a state file there is a leftover.
+    const bool daemonInUserNamespace = ::geteuid() != 0 && haveNamespacePrivileges(nullptr);
+    return QFileInfo::exists(daemonInUserNamespace ? stateFile() : m_stateDir) ||
+           !ourNamespaces().isEmpty() || !mountsUnder(m_stateDir).isEmpty();
 }
 
 std::optional<ClusterStatus> Cluster::status(QString *problem) const
@@ -410,8 +421,12 @@ std::optional<ClusterStatus> Cluster::status(QString *problem) const
                                          "left things behind; `pier sandbox net down` cleans them")
                               .arg(m_id)
                         : QStringLiteral("the sandbox network \"%1\" is not up").arg(m_id));
-    const QStringList existing = namedNetworkNamespaces();
+    // A user namespace's names are only visible inside it; from outside its servers tell.
+    const bool outside = s->userNamespace != 0 && !haveNamespacePrivileges(nullptr);
+    const QStringList existing = outside ? QStringList{} : namedNetworkNamespaces();
     for (const QString &ns : {s->routerNetns, s->internetNetns, s->vpnNetns}) {
+        if (outside)
+            break;
         if (!existing.contains(ns))
             return fail(
                 QStringLiteral(
@@ -419,7 +434,7 @@ std::optional<ClusterStatus> Cluster::status(QString *problem) const
                     .arg(ns));
     }
     for (const ClusterNode &n : s->nodes) {
-        if (!existing.contains(n.netns))
+        if (!outside && !existing.contains(n.netns))
             return fail(QStringLiteral("node %1's namespace is missing; `pier sandbox net down` "
                                        "cleans up, then `up` again")
                             .arg(n.name));
@@ -486,6 +501,8 @@ Cluster::UpResult Cluster::up(const ClusterOptions &options, QString *error)
     s.knownHostsFile = m_stateDir + QStringLiteral("/ssh/known_hosts");
     s.startedMs = QDateTime::currentMSecsSinceEpoch();
     s.firewallRules = defaultFirewallRules(kInternalRange);
+    if (::geteuid() != 0)
+        s.userNamespace = namespaceInode(QStringLiteral("/proc/self/ns/user"));
     const QString nsDir = m_stateDir + QStringLiteral("/ns");
     for (int i = 0; i <= options.agents; ++i) {
         ClusterNode n;
@@ -526,8 +543,19 @@ Cluster::UpResult Cluster::up(const ClusterOptions &options, QString *error)
                       QStringLiteral("netns add ") + s.vpnNetns};
     for (const ClusterNode &n : s.nodes)
         lines << QStringLiteral("netns add ") + n.netns;
-    if (ProcessResult r = ipBatch({}, lines); !r.ok())
+    if (::geteuid() != 0) {
+        // In a user namespace `ip netns add` cannot return to the desktop's namespace.
+        QStringList names{s.routerNetns, s.internetNetns, s.vpnNetns};
+        for (const ClusterNode &n : s.nodes)
+            names << n.netns;
+        for (const QString &name : std::as_const(names)) {
+            QString err;
+            if (!createNamedNetns(name, &err))
+                return fail(err);
+        }
+    } else if (ProcessResult r = ipBatch({}, lines); !r.ok()) {
         return fail(r.errorText());
+    }
     // The router forwards; it must not drop the asymmetric paths the load balancer will make.
     for (const auto &[key, value] : {std::pair{"net/ipv4/conf/all/rp_filter", "0"},
                                      std::pair{"net/ipv4/conf/default/rp_filter", "0"},
@@ -608,10 +636,19 @@ Cluster::UpResult Cluster::up(const ClusterOptions &options, QString *error)
     for (ClusterNode &n : s.nodes) {
         NodeFiles files{n.name, m_stateDir + QStringLiteral("/nodes/") + n.name, m_stateDir,
                         n.mntnsFile, n.address};
-        if (!prepareNodeFiles(files, authorized, options.backend, rules, error) ||
-            !createNodeMountNamespace(files, error))
+        if (!prepareNodeFiles(files, authorized, options.backend, rules, error))
             return fail(*error);
-        n.sshdPid = startNodeSshd(n.netns, files, error);
+        if (!createNodeMountNamespace(files, error))
+            return fail(*error);
+        if (::geteuid() != 0) {
+            // OpenSSH's sshd cannot run in a user namespace (privilege separation): libssh.
+            const SshServerConfig ssh{files.hostKey(), s.sshUser, authorized,
+                                      QStringLiteral("/home/") + s.sshUser};
+            n.sshdPid =
+                startSshServer(netnsPath(n.netns), n.mntnsFile, files.sshdLog(), ssh, error);
+        } else {
+            n.sshdPid = startNodeSshd(n.netns, files, error);
+        }
         if (n.sshdPid <= 0)
             return fail(*error);
         knownHosts +=
@@ -693,6 +730,11 @@ bool Cluster::downLocked(QString *error)
             QThread::msleep(5);
         if (pidAlive(pid))
             ::kill(pid_t(pid), SIGKILL);
+    }
+
+    if (s) {
+        for (const ClusterNode &n : s->nodes)
+            releaseNodeMountNamespace(n.mntnsFile);
     }
 
     QStringList problems;

@@ -76,6 +76,9 @@ struct ClusterStatus {
     QList<ClusterNode> nodes;
     QList<FirewallRule> firewallRules;
     qint64 startedMs = 0;
+    // Without root: the inode of the user namespace everything lives in (0 as root). Its
+    // namespaces can only be seen and entered from inside it.
+    quint64 userNamespace = 0;
 
     QJsonObject toJson() const;
     static ClusterStatus fromJson(const QJsonObject &o);

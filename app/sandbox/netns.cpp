@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -346,33 +347,136 @@ QByteArray readProc(const char *path)
 
 } // namespace
 
-bool haveNamespacePrivileges(QString *why)
+bool inUserNamespace()
 {
-    if (::geteuid() == 0)
-        return true;
-    if (why) {
-        // Say what this machine allows, so the user knows which switch matters here.
-        QString userns;
-        if (readProc("/proc/sys/kernel/unprivileged_userns_clone") == "0")
-            userns = QStringLiteral("they are switched off here (enable with: sysctl "
-                                    "kernel.unprivileged_userns_clone=1)");
-        else if (readProc("/proc/sys/user/max_user_namespaces") == "0")
-            userns = QStringLiteral(
-                "they are switched off here (enable with: sysctl user.max_user_namespaces=15000)");
-        else if (readProc("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1")
-            userns = QStringLiteral("AppArmor restricts them here (sysctl "
-                                    "kernel.apparmor_restrict_unprivileged_userns=0)");
-        else
-            userns = QStringLiteral("this kernel allows them, but Pier does not use them yet");
-        *why =
-            QStringLiteral(
-                "the sandbox's network needs root: it creates network and mount namespaces, veth "
-                "pairs "
-                "and iptables rules, and runs OpenSSH's sshd on every node. Run it as root (sudo). "
-                "Unprivileged user namespaces would do without root: %1.")
-                .arg(userns);
+    // uid_map "0 0 4294967295" is the initial namespace; anything else is one we were put in.
+    const QList<QByteArray> f = readProc("/proc/self/uid_map").simplified().split(' ');
+    return !(f.size() == 3 && f.at(0) == "0" && f.at(1) == "0" && f.at(2) == "4294967295");
+}
+
+namespace {
+
+bool haveAdminCapabilities()
+{
+    QFile f(QStringLiteral("/proc/self/status"));
+    if (!f.open(QIODevice::ReadOnly))
+        return false;
+    for (const QByteArray &line : f.readAll().split('\n')) {
+        if (line.startsWith("CapEff:")) {
+            const quint64 caps = line.mid(7).trimmed().toULongLong(nullptr, 16);
+            constexpr quint64 sysAdmin = 1ull << 21, netAdmin = 1ull << 12;
+            return (caps & sysAdmin) && (caps & netAdmin);
+        }
     }
     return false;
+}
+
+} // namespace
+
+QString userNamespacesUnavailable()
+{
+    if (readProc("/proc/sys/kernel/unprivileged_userns_clone") == "0")
+        return QStringLiteral("unprivileged user namespaces are switched off here (enable them "
+                              "with: sudo sysctl kernel.unprivileged_userns_clone=1)");
+    if (readProc("/proc/sys/user/max_user_namespaces") == "0")
+        return QStringLiteral("user namespaces are switched off here (enable them with: sudo "
+                              "sysctl user.max_user_namespaces=15000)");
+    if (readProc("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1")
+        return QStringLiteral("AppArmor restricts unprivileged user namespaces here (allow them "
+                              "with: sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0)");
+    const QString unshare = findProgram(QStringLiteral("unshare"));
+    const ProcessResult r =
+        runProcess(unshare, {QStringLiteral("--map-current-user"), QStringLiteral("--keep-caps"),
+                             QStringLiteral("--mount"), QStringLiteral("--"),
+                             findProgram(QStringLiteral("true"))},
+                   {}, 10000);
+    if (!r.ok())
+        return QStringLiteral("this kernel refuses an unprivileged user namespace (%1); a "
+                              "container or a seccomp policy may forbid it")
+            .arg(r.errorText());
+    return {};
+}
+
+bool haveNamespacePrivileges(QString *why)
+{
+    if (::geteuid() == 0 || (inUserNamespace() && haveAdminCapabilities()))
+        return true;
+    if (why) {
+        const QString userns = userNamespacesUnavailable();
+        *why = userns.isEmpty()
+                   ? QStringLiteral("the sandbox's network alone needs root: `pier sandbox net` "
+                                    "leaves namespaces behind when it ends, which only root can. "
+                                    "Unprivileged user namespaces work here: `pier sandbox up` "
+                                    "runs the whole sandbox in one without root")
+                   : QStringLiteral("the sandbox needs root here: it creates network and mount "
+                                    "namespaces, veth pairs and iptables rules. Run it as root "
+                                    "(sudo), or allow Unprivileged user namespaces: %1")
+                         .arg(userns);
+    }
+    return false;
+}
+
+bool createNamedNetns(const QString &name, QString *error)
+{
+    QDir().mkpath(QStringLiteral("/run/netns"));
+    const QString path = netnsPath(name);
+    {
+        QFile touch(path);
+        if (!touch.open(QIODevice::WriteOnly)) {
+            *error = QStringLiteral("cannot create %1: %2").arg(path, touch.errorString());
+            return false;
+        }
+    }
+    // A throwaway thread makes the namespace and binds it: unlike `ip netns add`, nothing has to
+    // return to the desktop's namespace, which a user namespace has no rights over.
+    QString err;
+    std::thread t([&] {
+        if (::unshare(CLONE_NEWNET) != 0) {
+            err = errnoText("unshare(CLONE_NEWNET)");
+            return;
+        }
+        if (::mount("/proc/thread-self/ns/net", QFile::encodeName(path).constData(), nullptr,
+                    MS_BIND, nullptr) != 0)
+            err = errnoText("cannot bind a network namespace at", path);
+    });
+    t.join();
+    if (!err.isEmpty()) {
+        QFile::remove(path);
+        *error = err;
+        return false;
+    }
+    return true;
+}
+
+bool prepareUserNamespaceMounts(const QString &stateDir, QString *error)
+{
+    const QByteArray state = QFile::encodeName(stateDir);
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+        *error = errnoText("cannot make / private");
+        return false;
+    }
+    const int stateFd = ::open(state.constData(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (stateFd < 0) {
+        *error = errnoText("cannot open", stateDir);
+        return false;
+    }
+    // A /run of our own, where `ip netns` keeps the namespaces' names; the desktop's stays as is.
+    if (::mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0) {
+        *error = errnoText("cannot mount a tmpfs on /run");
+        ::close(stateFd);
+        return false;
+    }
+    bool ok = true;
+    if (state.startsWith("/run/")) {
+        QDir().mkpath(stateDir);
+        const QByteArray src = "/proc/self/fd/" + QByteArray::number(stateFd);
+        if (::mount(src.constData(), state.constData(), nullptr, MS_BIND, nullptr) != 0) {
+            *error = errnoText("cannot show the state dir again at", stateDir);
+            ok = false;
+        }
+    }
+    ::close(stateFd);
+    return ok;
 }
 
 } // namespace pier::sandbox

@@ -82,7 +82,22 @@ QStringList mountsUnder(const QString &prefix);
 // Full path of a system program ("ip", "iptables-legacy"), looked up in the sbin dirs and PATH.
 QString findProgram(const QString &name);
 
-// True when this process can manage namespaces (root, or CAP_SYS_ADMIN + CAP_NET_ADMIN).
+// True when this process can manage namespaces (root, or CAP_SYS_ADMIN + CAP_NET_ADMIN inside a
+// user namespace).
 bool haveNamespacePrivileges(QString *why);
+
+// True when this process runs in a user namespace (not the machine's initial one).
+bool inUserNamespace();
+
+// Empty when this user can make an unprivileged user namespace (tried); else which kernel setting
+// forbids it and how to allow it.
+QString userNamespacesUnavailable();
+
+// Creates the named network namespace NAME (/run/netns/NAME) without leaving this thread's.
+bool createNamedNetns(const QString &name, QString *error);
+
+// In a fresh user+mount namespace: makes mounts private and puts a tmpfs on /run (for /run/netns),
+// showing STATE_DIR again if it was below /run.
+bool prepareUserNamespaceMounts(const QString &stateDir, QString *error);
 
 } // namespace pier::sandbox

@@ -7,10 +7,13 @@
 #include <QFileInfo>
 #include <QProcess>
 #include <QSaveFile>
+#include <QScopeGuard>
 
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -164,6 +167,13 @@ bool prepareNodeFiles(const NodeFiles &node, const QByteArray &authorizedKey,
         return false;
     QDir().mkpath(etc + QStringLiteral("/sysconfig"));
     QDir().mkpath(etc + QStringLiteral("/haproxy"));
+    // In a user namespace the overlay cannot copy up a file of the host's root (its owner does
+    // not exist there): the node's haproxy.cfg starts in the upper layer.
+    if (::geteuid() != 0 &&
+        !writeFile(etc + QStringLiteral("/haproxy/haproxy.cfg"), {},
+                   QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup | QFile::ReadOther,
+                   error))
+        return false;
     // `iptables` on the node is its back end's, as update-alternatives would set it.
     QDir().mkpath(etc + QStringLiteral("/alternatives"));
     for (const QString &tool : {QStringLiteral("iptables"), QStringLiteral("iptables-save"),
@@ -182,8 +192,9 @@ bool prepareNodeFiles(const NodeFiles &node, const QByteArray &authorizedKey,
     if (!writeFile(sshDir + QStringLiteral("/authorized_keys"), authorizedKey,
                    QFile::ReadOwner | QFile::WriteOwner, error))
         return false;
+    // Inside a user namespace only the user's own id exists; the libssh server checks no modes.
     for (const QString &p : {home, sshDir, sshDir + QStringLiteral("/authorized_keys")}) {
-        if (::chown(QFile::encodeName(p).constData(), id, id) != 0) {
+        if (::geteuid() == 0 && ::chown(QFile::encodeName(p).constData(), id, id) != 0) {
             *error = sysError(QStringLiteral("chown ") + p);
             return false;
         }
@@ -191,6 +202,21 @@ bool prepareNodeFiles(const NodeFiles &node, const QByteArray &authorizedKey,
     QFile::setPermissions(home, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
     QFile::setPermissions(sshDir, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
 
+    // Without root the node's commands already hold every capability of its namespaces, and
+    // the real sudo cannot work there (it sees its own files owned by nobody): this one just runs
+    // the command, as NOPASSWD sudo would.
+    if (::geteuid() != 0 &&
+        !writeFile(
+            node.sudoShim(),
+            "#!/bin/sh\n# The Pier sandbox's sudo inside a user namespace: already privileged.\n"
+            "while [ $# -gt 0 ]; do\n  case \"$1\" in\n"
+            "    -u|-g|-p|-C|-h|-r|-t|-U) shift 2 ;;\n    --) shift; break ;;\n"
+            "    -*) shift ;;\n    *) break ;;\n  esac\ndone\n"
+            "[ $# -eq 0 ] && exec /bin/sh\nexec \"$@\"\n",
+            QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadGroup |
+                QFile::ExeGroup | QFile::ReadOther | QFile::ExeOther,
+            error))
+        return false;
     if (!generateSshKey(node.hostKey(), QStringLiteral("root@") + node.name, error))
         return false;
     const QString config =
@@ -216,112 +242,184 @@ bool prepareNodeFiles(const NodeFiles &node, const QByteArray &authorizedKey,
                      error);
 }
 
+namespace {
+
+// Moves the calling thread into a new mount and UTS namespace set up as NODE's; returns what
+// failed, or nothing.
+QString enterNewNodeNamespace(const NodeFiles &node)
+{
+    // Its own hostname too, as the real nodes have (Mesos and sudo use it).
+    if (::unshare(CLONE_NEWNS | CLONE_NEWUTS) != 0)
+        return sysError(QStringLiteral("unshare(CLONE_NEWNS|CLONE_NEWUTS)"));
+    const QByteArray hostname = node.name.toLatin1();
+    if (::sethostname(hostname.constData(), size_t(hostname.size())) != 0)
+        return sysError(QStringLiteral("sethostname"));
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+        return sysError(QStringLiteral("make / private"));
+    const QByteArray stateDir = QFile::encodeName(node.stateDir);
+    const int stateFd = ::open(stateDir.constData(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (stateFd < 0)
+        return sysError(QStringLiteral("open ") + node.stateDir);
+    const auto closeState = qScopeGuard([stateFd] { ::close(stateFd); });
+    const QByteArray overlayOpts = "lowerdir=/etc,upperdir=" + QFile::encodeName(node.etcUpper()) +
+                                   ",workdir=" + QFile::encodeName(node.etcWork());
+    if (::mount("overlay", "/etc", "overlay", 0, overlayOpts.constData()) != 0)
+        return sysError(QStringLiteral("mount an overlay on /etc"));
+    if (::mount(QFile::encodeName(node.home()).constData(), "/home", nullptr, MS_BIND, nullptr) !=
+        0)
+        return sysError(QStringLiteral("bind /home"));
+    if (::geteuid() != 0 && ::mount(QFile::encodeName(node.sudoShim()).constData(), "/usr/bin/sudo",
+                                    nullptr, MS_BIND, nullptr) != 0)
+        return sysError(QStringLiteral("bind the sudo of a user namespace on /usr/bin/sudo"));
+    if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
+        return sysError(QStringLiteral("mount /tmp"));
+    // Drop the copies of everything mounted below /run (ip netns' and other sandboxes'
+    // namespace files among them): this node would otherwise keep those namespaces alive.
+    {
+        QFile info(QStringLiteral("/proc/thread-self/mountinfo"));
+        QList<QByteArray> points;
+        if (info.open(QIODevice::ReadOnly)) {
+            for (const QByteArray &line : info.readAll().split('\n')) {
+                const QList<QByteArray> f = line.split(' ');
+                if (f.size() > 4 && f.at(4).startsWith("/run/"))
+                    points << f.at(4);
+            }
+        }
+        std::sort(points.begin(), points.end(),
+                  [](const QByteArray &a, const QByteArray &b) { return a.size() > b.size(); });
+        for (const QByteArray &point : std::as_const(points))
+            ::umount2(point.constData(), MNT_DETACH);
+    }
+    if (::mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0)
+        return sysError(QStringLiteral("mount /run"));
+    ::mkdir("/run/sshd", 0755); // sshd's privilege separation directory
+    ::mkdir("/run/lock", 01777);
+    if (stateDir.startsWith("/run/") || stateDir.startsWith("/tmp/")) {
+        // The state dir was under the /run or /tmp we just covered: show it again, as sshd
+        // reads its config and keys there.
+        QDir().mkpath(node.stateDir);
+        const QByteArray src = "/proc/self/fd/" + QByteArray::number(stateFd);
+        if (::mount(src.constData(), stateDir.constData(), nullptr, MS_BIND, nullptr) != 0)
+            return sysError(QStringLiteral("bind the state dir"));
+    }
+    return {};
+}
+
+// A thread that made a node's namespaces and stays in them until released.
+struct NodeNamespaceThread {
+    std::thread thread;
+    std::mutex m;
+    std::condition_variable cv;
+    bool ready = false, ok = false, released = false;
+    pid_t tid = 0;
+    QString error;
+
+    void release()
+    {
+        {
+            std::lock_guard<std::mutex> lock(m);
+            released = true;
+        }
+        cv.notify_all();
+        thread.join();
+    }
+};
+
+// Without root, the threads keeping the nodes' namespaces, by mount namespace file.
+std::mutex g_holdersMutex;
+std::map<QString, std::unique_ptr<NodeNamespaceThread>> g_holders;
+
+} // namespace
+
 bool createNodeMountNamespace(const NodeFiles &node, QString *error)
 {
+    // Binding a mount namespace passes the kernel's loop check (mnt_ns_loop) only when the new
+    // namespace's id is above the caller's. As root the caller is in the host's first namespace;
+    // in a user namespace it is in one made moments before, and since Linux 6.18 ids come from
+    // per-CPU batches, so a node's namespace made on another CPU often gets a lower id (EINVAL).
+    // There a thread of this process keeps the namespace instead, and the file is a symlink to it.
+    const bool holdByThread = ::geteuid() != 0;
     const QString utsFile = utsnsFileFor(node.mntnsFile);
+    if (holdByThread)
+        releaseNodeMountNamespace(node.mntnsFile);
     for (const QString &path : {node.mntnsFile, utsFile}) {
+        QFile::remove(path);
         QFile touch(path);
-        if (!touch.open(QIODevice::WriteOnly)) {
+        if (!holdByThread && !touch.open(QIODevice::WriteOnly)) {
             *error = QStringLiteral("cannot create %1: %2").arg(path, touch.errorString());
             return false;
         }
     }
 
-    std::mutex m;
-    std::condition_variable cv;
-    bool ready = false, bound = false, ok = false;
-    pid_t tid = 0;
-    QString err;
-    std::thread t([&] {
-        auto fail = [&](const QString &what) {
-            err = sysError(what);
-            std::lock_guard<std::mutex> lock(m);
-            ready = true;
-            cv.notify_all();
-        };
-        // Its own hostname too, as the real nodes have (Mesos and sudo use it).
-        if (::unshare(CLONE_NEWNS | CLONE_NEWUTS) != 0)
-            return fail(QStringLiteral("unshare(CLONE_NEWNS|CLONE_NEWUTS)"));
-        const QByteArray hostname = node.name.toLatin1();
-        if (::sethostname(hostname.constData(), size_t(hostname.size())) != 0)
-            return fail(QStringLiteral("sethostname"));
-        if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-            return fail(QStringLiteral("make / private"));
-        const QByteArray stateDir = QFile::encodeName(node.stateDir);
-        const int stateFd = ::open(stateDir.constData(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (stateFd < 0)
-            return fail(QStringLiteral("open ") + node.stateDir);
-        const QByteArray overlayOpts =
-            "lowerdir=/etc,upperdir=" + QFile::encodeName(node.etcUpper()) +
-            ",workdir=" + QFile::encodeName(node.etcWork());
-        if (::mount("overlay", "/etc", "overlay", 0, overlayOpts.constData()) != 0)
-            return fail(QStringLiteral("mount an overlay on /etc"));
-        if (::mount(QFile::encodeName(node.home()).constData(), "/home", nullptr, MS_BIND,
-                    nullptr) != 0)
-            return fail(QStringLiteral("bind /home"));
-        if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
-            return fail(QStringLiteral("mount /tmp"));
-        // Drop the copies of everything mounted below /run (ip netns' and other sandboxes'
-        // namespace files among them): this node would otherwise keep those namespaces alive.
-        {
-            QFile info(QStringLiteral("/proc/thread-self/mountinfo"));
-            QList<QByteArray> points;
-            if (info.open(QIODevice::ReadOnly)) {
-                for (const QByteArray &line : info.readAll().split('\n')) {
-                    const QList<QByteArray> f = line.split(' ');
-                    if (f.size() > 4 && f.at(4).startsWith("/run/"))
-                        points << f.at(4);
-                }
-            }
-            std::sort(points.begin(), points.end(),
-                      [](const QByteArray &a, const QByteArray &b) { return a.size() > b.size(); });
-            for (const QByteArray &point : std::as_const(points))
-                ::umount2(point.constData(), MNT_DETACH);
-        }
-        if (::mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0)
-            return fail(QStringLiteral("mount /run"));
-        ::mkdir("/run/sshd", 0755); // sshd's privilege separation directory
-        ::mkdir("/run/lock", 01777);
-        if (stateDir.startsWith("/run/") || stateDir.startsWith("/tmp/")) {
-            // The state dir was under the /run or /tmp we just covered: show it again, as sshd
-            // reads its config and keys there.
-            QDir().mkpath(node.stateDir);
-            const QByteArray src = "/proc/self/fd/" + QByteArray::number(stateFd);
-            if (::mount(src.constData(), stateDir.constData(), nullptr, MS_BIND, nullptr) != 0)
-                return fail(QStringLiteral("bind the state dir"));
-        }
-        ::close(stateFd);
-        std::unique_lock<std::mutex> lock(m);
-        tid = pid_t(::syscall(SYS_gettid));
-        ok = true;
-        ready = true;
-        cv.notify_all();
-        // Stay until the caller has bound our namespace, or it would vanish with this thread.
-        cv.wait(lock, [&] { return bound; });
+    auto holder = std::make_unique<NodeNamespaceThread>();
+    NodeNamespaceThread *t = holder.get();
+    t->thread = std::thread([t, &node] {
+        const QString failed = enterNewNodeNamespace(node);
+        std::unique_lock<std::mutex> lock(t->m);
+        t->error = failed;
+        t->ok = failed.isEmpty();
+        t->tid = pid_t(::syscall(SYS_gettid));
+        t->ready = true;
+        t->cv.notify_all();
+        // Stay until released, or the namespace would vanish with this thread.
+        if (t->ok)
+            t->cv.wait(lock, [t] { return t->released; });
     });
     {
-        std::unique_lock<std::mutex> lock(m);
-        cv.wait(lock, [&] { return ready; });
-        if (ok) {
-            const QByteArray task =
-                "/proc/" + QByteArray::number(::getpid()) + "/task/" + QByteArray::number(tid);
-            const std::pair<QByteArray, QString> binds[] = {{task + "/ns/mnt", node.mntnsFile},
-                                                            {task + "/ns/uts", utsFile}};
-            for (const auto &[src, target] : binds) {
-                if (ok && ::mount(src.constData(), QFile::encodeName(target).constData(), nullptr,
-                                  MS_BIND, nullptr) != 0) {
-                    err = sysError(QStringLiteral("bind a namespace at ") + target);
+        std::unique_lock<std::mutex> lock(t->m);
+        t->cv.wait(lock, [t] { return t->ready; });
+    }
+    bool ok = t->ok;
+    QString err = t->error;
+    if (ok) {
+        const QByteArray task = "/proc/" + QByteArray::number(::getpid()) + "/task/" +
+                                QByteArray::number(t->tid) + "/ns/";
+        const std::pair<QByteArray, QString> links[] = {{task + "mnt", node.mntnsFile},
+                                                        {task + "uts", utsFile}};
+        for (const auto &[src, target] : links) {
+            if (!ok)
+                break;
+            if (holdByThread) {
+                if (!QFile::link(QFile::decodeName(src), target)) {
+                    err =
+                        QStringLiteral("cannot link %1 to %2").arg(target, QFile::decodeName(src));
                     ok = false;
                 }
+            } else if (::mount(src.constData(), QFile::encodeName(target).constData(), nullptr,
+                               MS_BIND, nullptr) != 0) {
+                err = sysError(QStringLiteral("bind a namespace at ") + target);
+                ok = false;
             }
         }
-        bound = true;
-        cv.notify_all();
     }
-    t.join();
-    if (!ok)
-        *error = QStringLiteral("node %1: %2").arg(node.name, err);
-    return ok;
+    if (!ok || !holdByThread) {
+        t->release();
+        if (!ok) {
+            if (holdByThread) {
+                QFile::remove(node.mntnsFile);
+                QFile::remove(utsFile);
+            }
+            *error = QStringLiteral("node %1: %2").arg(node.name, err);
+        }
+        return ok;
+    }
+    std::lock_guard<std::mutex> lock(g_holdersMutex);
+    g_holders[node.mntnsFile] = std::move(holder);
+    return true;
+}
+
+void releaseNodeMountNamespace(const QString &mntnsFile)
+{
+    std::unique_ptr<NodeNamespaceThread> holder;
+    {
+        std::lock_guard<std::mutex> lock(g_holdersMutex);
+        const auto it = g_holders.find(mntnsFile);
+        if (it == g_holders.end())
+            return;
+        holder = std::move(it->second);
+        g_holders.erase(it);
+    }
+    holder->release();
 }
 
 qint64 startNodeSshd(const QString &netns, const NodeFiles &node, QString *error)

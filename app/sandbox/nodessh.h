@@ -24,6 +24,7 @@ struct NodeFiles {
     QString etcUpper() const { return dir + QStringLiteral("/etc"); }
     QString etcWork() const { return dir + QStringLiteral("/.etc-work"); }
     QString home() const { return dir + QStringLiteral("/home"); }
+    QString sudoShim() const { return dir + QStringLiteral("/sudo"); } // without root only
 };
 
 inline constexpr const char *kSshUser = "jclouds";
@@ -36,9 +37,13 @@ bool generateSshKey(const QString &path, const QString &comment, QString *error)
 bool prepareNodeFiles(const NodeFiles &node, const QByteArray &authorizedKey,
                       IptablesBackend backend, const QByteArray &rules, QString *error);
 
-// Creates the node's mount namespace and binds it at node.mntnsFile (whose directory must be a
-// private mount). Needs root.
+// Creates the node's mount (and UTS) namespace. As root it is bound at node.mntnsFile (whose
+// directory must be a private mount); without root (in a user namespace) a thread of this process
+// keeps it until releaseNodeMountNamespace() and node.mntnsFile is a symlink to that thread's.
 bool createNodeMountNamespace(const NodeFiles &node, QString *error);
+
+// Lets the thread keeping the namespace at MNTNS_FILE end (nothing if there is none).
+void releaseNodeMountNamespace(const QString &mntnsFile);
 
 // Starts sshd -D in NETNS and the node's mount namespace; returns its pid (or -1).
 qint64 startNodeSshd(const QString &netns, const NodeFiles &node, QString *error);

@@ -206,6 +206,10 @@ int runSandboxDaemon(const DaemonConfig &config)
     std::unique_ptr<HaproxyBridge> bridge = HaproxyBridge::forCluster(*status, marathon.url());
     if (const int ms = qEnvironmentVariableIntValue("PIER_SANDBOX_HAPROXY_INTERVAL_MS"); ms > 0)
         bridge->setIntervalMs(ms);
+    QObject::connect(bridge.get(), &HaproxyBridge::refreshed, [](bool, const QString &error) {
+        if (!error.isEmpty())
+            qCWarning(lcSandbox) << "haproxy bridge:" << error;
+    });
     bridge->start();
 
     // The GCE API on the desktop's loopback, as Google's is reachable from anywhere.

@@ -303,6 +303,11 @@ void TestSandboxUp::withoutRootFallsBackToTheApis()
     const QString setpriv = findProgram(QStringLiteral("setpriv"));
     if (!QFileInfo(setpriv).isExecutable())
         QSKIP("needs setpriv (package util-linux)");
+    // Where unprivileged user namespaces work, nobody gets the full sandbox (tst_sandboxuserns).
+    const QString userns = userNamespacesUnavailable();
+    if (userns.isEmpty())
+        QSKIP("unprivileged user namespaces work here: nobody gets the full sandbox, as "
+              "tst_sandboxuserns checks");
     // As "nobody": it says why the full sandbox cannot run and serves the APIs on loopback.
     QProcess p;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
