@@ -687,8 +687,8 @@ int run(const QStringList &args)
     parser.addOption({QStringLiteral("script"), QStringLiteral("Print the deploy as a script.")});
     for (const char *knob :
          {"marathon-5xx", "marathon-timeout", "gce-5xx", "gce-timeout", "ssh-drop"})
-        parser.addOption({QLatin1String(knob), QStringLiteral("Sandbox fault share."),
-                          QStringLiteral("P")});
+        parser.addOption(
+            {QLatin1String(knob), QStringLiteral("Sandbox fault share."), QStringLiteral("P")});
     parser.addOption(
         {QStringLiteral("seed"), QStringLiteral("Sandbox faults' seed."), QStringLiteral("N")});
     parser.addOption({QStringLiteral("off"), QStringLiteral("No sandbox faults.")});

@@ -592,7 +592,8 @@ int status(const QCommandLineParser &parser, Cluster &cluster)
                      .arg(cluster.id())
                      .arg(s->nodes.size()));
     if (const sandbox::FaultSettings f = appliedFaults(cluster); f.any()) {
-        sout() << "Faults injected: " << f.describe() << " (`pier sandbox faults --off` ends them)\n";
+        sout() << "Faults injected: " << f.describe()
+               << " (`pier sandbox faults --off` ends them)\n";
         sout().flush();
     }
     return 0;

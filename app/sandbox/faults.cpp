@@ -245,9 +245,9 @@ FaultInjector::FaultInjector(HttpServer *marathon, HttpServer *gce, SocksProxy *
 {
     auto dropped = [this](const QString &service) {
         return [this, service](const QString &method, const QString &path, int status) {
-            emit injected(service, QStringLiteral("%1 %2: done (%3), reply dropped")
-                                       .arg(method, path)
-                                       .arg(status));
+            emit injected(
+                service,
+                QStringLiteral("%1 %2: done (%3), reply dropped").arg(method, path).arg(status));
         };
     };
     if (m_marathon) {
@@ -264,8 +264,9 @@ FaultInjector::FaultInjector(HttpServer *marathon, HttpServer *gce, SocksProxy *
         connect(
             m_proxy, &SocksProxy::connectionCut, this,
             [this](const QString &target, qint64 bytes) {
-                emit injected(QStringLiteral("proxy"),
-                              QStringLiteral("%1: connection cut after %2 B").arg(target).arg(bytes));
+                emit injected(
+                    QStringLiteral("proxy"),
+                    QStringLiteral("%1: connection cut after %2 B").arg(target).arg(bytes));
             },
             Qt::QueuedConnection);
 }
@@ -322,9 +323,10 @@ HttpServer::FaultDecision FaultInjector::decide(const QString &service, const Ht
             d.response = HttpResponse::json(
                 unavailable ? 503 : 500,
                 QJsonObject{{QStringLiteral("message"),
-                             unavailable ? QStringLiteral("Could not determine the current leader")
-                                         : QStringLiteral("An unexpected server error occurred: "
-                                                          "futures timed out after [10 seconds]")}});
+                             unavailable
+                                 ? QStringLiteral("Could not determine the current leader")
+                                 : QStringLiteral("An unexpected server error occurred: "
+                                                  "futures timed out after [10 seconds]")}});
         } else {
             // Google's envelope: {"error": {code, message, errors: [{message, domain, reason}],
             // status}}.

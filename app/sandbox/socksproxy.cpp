@@ -62,7 +62,7 @@ struct SocksProxy::Private {
     int accepted = 0;
     QSet<QObject *> connections;
     QHash<QString, QList<int>> pool; // unconnected sockets made inside each namespace
-    QMutex faultMutex;                // setSshDrop() comes from the daemon's main thread
+    QMutex faultMutex;               // setSshDrop() comes from the daemon's main thread
     double sshDrop = 0;
     FaultDice sshDice;
 
@@ -380,8 +380,7 @@ private:
     {
         if (m_state == State::Done)
             return;
-        if (m_cutAfter > 0 && m_state == State::Relaying &&
-            m_bytesUp + m_bytesDown >= m_cutAfter)
+        if (m_cutAfter > 0 && m_state == State::Relaying && m_bytesUp + m_bytesDown >= m_cutAfter)
             return cut();
         if (m_state == State::Closing) {
             // Only the reply is left to send.

@@ -73,8 +73,8 @@ private:
     }
     bool setFaults(const QStringList &args)
     {
-        const auto r = pier(QStringList{QStringLiteral("sandbox"), QStringLiteral("faults")} + args,
-                            30000);
+        const auto r =
+            pier(QStringList{QStringLiteral("sandbox"), QStringLiteral("faults")} + args, 30000);
         if (r.exitCode != 0)
             qWarning("pier sandbox faults: %s", qPrintable(r.err));
         return r.exitCode == 0;
@@ -133,10 +133,10 @@ QJsonObject TestDeployFaults::gceGet(const QString &path)
         });
         loop.exec();
     }
-    QNetworkRequest request(QUrl(m_up.value(QStringLiteral("gce_endpoint")).toString() +
-                                 QStringLiteral("projects/%1/")
-                                     .arg(m_up.value(QStringLiteral("gce_project")).toString()) +
-                                 path));
+    QNetworkRequest request(QUrl(
+        m_up.value(QStringLiteral("gce_endpoint")).toString() +
+        QStringLiteral("projects/%1/").arg(m_up.value(QStringLiteral("gce_project")).toString()) +
+        path));
     request.setRawHeader("Authorization", "Bearer " + token.toLatin1());
     request.setTransferTimeout(10000);
     QNetworkReply *reply = m_nam.get(request);
@@ -177,7 +177,8 @@ QJsonObject TestDeployFaults::gceSnapshot()
     out.insert(QStringLiteral("addresses"), names(region + QStringLiteral("addresses")));
     out.insert(QStringLiteral("targetPools"),
                names(region + QStringLiteral("targetPools"), QStringLiteral("instances")));
-    out.insert(QStringLiteral("forwardingRules"), names(region + QStringLiteral("forwardingRules")));
+    out.insert(QStringLiteral("forwardingRules"),
+               names(region + QStringLiteral("forwardingRules")));
     out.insert(QStringLiteral("firewalls"), names(QStringLiteral("global/firewalls")));
     out.insert(QStringLiteral("instances"),
                names(zone + QStringLiteral("instances"), QStringLiteral("tags")));
@@ -190,21 +191,21 @@ QMap<QString, QString> TestDeployFaults::nodeRules()
     QMap<QString, QString> rules;
     const QString proxyCommand = QStringLiteral("nc -X 5 -x %1 %h %p").arg(m_proxy);
     for (const QJsonValue &n : m_up.value(QStringLiteral("nodes")).toArray()) {
-        const Run ssh = run(
-            QStringLiteral("ssh"),
-            {QStringLiteral("-F"), QStringLiteral("/dev/null"), QStringLiteral("-o"),
-             QStringLiteral("BatchMode=yes"), QStringLiteral("-o"),
-             QStringLiteral("ProxyCommand=") + proxyCommand, QStringLiteral("-o"),
-             QStringLiteral("UserKnownHostsFile=") +
-                 m_up.value(QStringLiteral("known_hosts")).toString(),
-             QStringLiteral("-o"), QStringLiteral("StrictHostKeyChecking=yes"),
-             QStringLiteral("-i"), m_up.value(QStringLiteral("ssh_key_file")).toString(),
-             m_up.value(QStringLiteral("ssh_user")).toString() + QLatin1Char('@') +
-                 n[QStringLiteral("external_address")].toString(),
-             QStringLiteral("sudo iptables-save")});
+        const Run ssh =
+            run(QStringLiteral("ssh"),
+                {QStringLiteral("-F"), QStringLiteral("/dev/null"), QStringLiteral("-o"),
+                 QStringLiteral("BatchMode=yes"), QStringLiteral("-o"),
+                 QStringLiteral("ProxyCommand=") + proxyCommand, QStringLiteral("-o"),
+                 QStringLiteral("UserKnownHostsFile=") +
+                     m_up.value(QStringLiteral("known_hosts")).toString(),
+                 QStringLiteral("-o"), QStringLiteral("StrictHostKeyChecking=yes"),
+                 QStringLiteral("-i"), m_up.value(QStringLiteral("ssh_key_file")).toString(),
+                 m_up.value(QStringLiteral("ssh_user")).toString() + QLatin1Char('@') +
+                     n[QStringLiteral("external_address")].toString(),
+                 QStringLiteral("sudo iptables-save")});
         QString text = QString::fromUtf8(ssh.exitCode == 0 ? ssh.out : "ERROR " + ssh.err);
-        text.remove(QRegularExpression(QStringLiteral("^#[^\n]*\n"),
-                                       QRegularExpression::MultilineOption));
+        text.remove(
+            QRegularExpression(QStringLiteral("^#[^\n]*\n"), QRegularExpression::MultilineOption));
         text.replace(QRegularExpression(QStringLiteral("\\[\\d+:\\d+\\]")),
                      QStringLiteral("[0:0]"));
         rules.insert(n[QStringLiteral("name")].toString(), text);
@@ -294,10 +295,10 @@ void TestDeployFaults::checkExactlyOneOfEach(const QString &url)
     const QMap<QString, QString> rules = nodeRules();
     for (auto it = rules.begin(); it != rules.end(); ++it) {
         const qsizetype n = it.value().count(QLatin1String("--comment \"pier: open tcp/80\""));
-        QVERIFY2(n == 1, qPrintable(QStringLiteral("%1 has %2 Pier rules:\n%3")
-                                        .arg(it.key())
-                                        .arg(n)
-                                        .arg(it.value())));
+        QVERIFY2(
+            n == 1,
+            qPrintable(
+                QStringLiteral("%1 has %2 Pier rules:\n%3").arg(it.key()).arg(n).arg(it.value())));
     }
 }
 
@@ -305,11 +306,10 @@ void TestDeployFaults::checkAsBefore()
 {
     QCOMPARE(marathonApps(), QStringList());
     const QJsonObject now = gceSnapshot();
-    QVERIFY2(now == m_gceBefore, qPrintable(QStringLiteral("before:\n%1\nnow:\n%2")
-                                                .arg(QString::fromUtf8(
-                                                         QJsonDocument(m_gceBefore).toJson()),
-                                                     QString::fromUtf8(
-                                                         QJsonDocument(now).toJson()))));
+    QVERIFY2(now == m_gceBefore,
+             qPrintable(QStringLiteral("before:\n%1\nnow:\n%2")
+                            .arg(QString::fromUtf8(QJsonDocument(m_gceBefore).toJson()),
+                                 QString::fromUtf8(QJsonDocument(now).toJson()))));
     QCOMPARE(nodeRules(), m_rulesBefore);
 }
 
@@ -327,8 +327,8 @@ void TestDeployFaults::lostPostReplyIsAdopted()
     QVERIFY(setFaults({QStringLiteral("--off")}));
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     QVERIFY2(r.err.contains(QLatin1String("the POST was carried out")), qPrintable(r.err));
-    const auto log = pier({QStringLiteral("sandbox"), QStringLiteral("logs"),
-                           QStringLiteral("marathon")});
+    const auto log =
+        pier({QStringLiteral("sandbox"), QStringLiteral("logs"), QStringLiteral("marathon")});
     QVERIFY2(log.out.contains(QLatin1String("FAULT POST /v2/apps: done (201), reply dropped")),
              qPrintable(log.out));
     checkExactlyOneOfEach(lastLine(r.out));
@@ -342,16 +342,22 @@ void TestDeployFaults::journeyUnderFaults_data()
 {
     QTest::addColumn<QStringList>("faults");
     QTest::addColumn<QString>("mustStopAt"); // empty: completing or stopping are both fine
-    const QString region = QStringLiteral("regions/") +
-                           m_up.value(QStringLiteral("gce_region")).toString();
+    const QString region =
+        QStringLiteral("regions/") + m_up.value(QStringLiteral("gce_region")).toString();
     auto mix = [](const char *m5xx, const char *mTimeout, const char *g5xx, const char *gTimeout,
                   const char *ssh, const char *seed) {
-        return QStringList{QStringLiteral("--marathon-5xx"),     QLatin1String(m5xx),
-                           QStringLiteral("--marathon-timeout"), QLatin1String(mTimeout),
-                           QStringLiteral("--gce-5xx"),          QLatin1String(g5xx),
-                           QStringLiteral("--gce-timeout"),      QLatin1String(gTimeout),
-                           QStringLiteral("--ssh-drop"),         QLatin1String(ssh),
-                           QStringLiteral("--seed"),             QLatin1String(seed)};
+        return QStringList{QStringLiteral("--marathon-5xx"),
+                           QLatin1String(m5xx),
+                           QStringLiteral("--marathon-timeout"),
+                           QLatin1String(mTimeout),
+                           QStringLiteral("--gce-5xx"),
+                           QLatin1String(g5xx),
+                           QStringLiteral("--gce-timeout"),
+                           QLatin1String(gTimeout),
+                           QStringLiteral("--ssh-drop"),
+                           QLatin1String(ssh),
+                           QStringLiteral("--seed"),
+                           QLatin1String(seed)};
     };
     QTest::newRow("mix, seed 1") << mix("0.15", "0.1", "0.15", "0.1", "0.3", "1") << QString();
     QTest::newRow("heavier mix, seed 2")
@@ -395,8 +401,7 @@ void TestDeployFaults::journeyUnderFaults()
 
     if (faulty.exitCode == 0) {
         QVERIFY2(mustStopAt.isEmpty(), qPrintable(faulty.err));
-        qInfo("%s: completed in %lld ms through %lld faults", row, faultyMs,
-              qlonglong(injected));
+        qInfo("%s: completed in %lld ms through %lld faults", row, faultyMs, qlonglong(injected));
         checkExactlyOneOfEach(lastLine(faulty.out));
     } else {
         // Stopped: the line names the step (one of the journey's) and the server's error.
