@@ -75,7 +75,7 @@ struct SocksProxy::Private {
         if (sshDrop <= 0)
             return 0;
         const auto [fate, where] = sshDice.roll(target);
-        return fate < sshDrop ? 1024 + qint64(where * 23 * 1024) : 0;
+        return fate < sshDrop ? 512 + qint64(where * 11.5 * 1024) : 0;
     }
 
     // A socket that lives in NETNS (made there; usable from any thread), or -1.

@@ -58,7 +58,7 @@ public:
     int connectionCount() const; // client connections accepted since start
     int activeCount() const;     // open now
 
-    // Cuts a share of the connections to port 22 mid-session (after 1 to 24 KiB relayed), the
+    // Cuts a share of the connections to port 22 mid-session (after 0.5 to 12 KiB relayed), the
     // n-th connection to each target fated by SEED (faults.h). 0: none. Callable from any thread.
     void setSshDrop(double share, quint64 seed);
 

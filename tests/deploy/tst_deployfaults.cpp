@@ -368,8 +368,8 @@ void TestDeployFaults::journeyUnderFaults_data()
                        QStringLiteral("POST /compute/v1/projects/%1/%2/addresses")
                            .arg(m_up.value(QStringLiteral("gce_project")).toString(), region)}
         << QStringLiteral("Reserve the external address pier-address");
-    // Cut somewhere in their first 24 KiB: a session that needs less gets through.
-    QTest::newRow("every SSH connection cut")
+    // Cut somewhere in their first 12 KiB: a session that needs less gets through.
+    QTest::newRow("every SSH connection doomed")
         << QStringList{QStringLiteral("--ssh-drop"), QStringLiteral("1")} << QString();
 }
 
