@@ -100,6 +100,14 @@ Commands:
   sandbox status [--json]        the sandbox's endpoints and whether they answer
   sandbox down                   stop it all and give back the profile active before
   sandbox logs [COMPONENT]       its logs: daemon, marathon, mesos, proxy, gce, sshd-NODE
+  sandbox faults [--marathon-5xx P] [--marathon-timeout P] [--gce-5xx P] [--gce-timeout P]
+                 [--ssh-drop P] [--timeouts both|held|lost] [--only 'METHOD /PATH']
+                 [--seed N] [--json] | --off
+                                 make the running sandbox fail a share P (0.2 or 20%) of
+                                 Marathon's and the GCE API's requests with their own 5xx, or
+                                 time out (held unanswered, or done and the reply lost), and cut
+                                 SSH connections through the proxy mid-session; seeded, so a run
+                                 can be repeated; replaces the faults set before; alone: show them
   sandbox net up [--nodes N] [--preset P] [--backend nft|legacy] [--json]
                                  (root) the sandbox's network: N nodes (default 4) in namespaces
                                  behind a GCE-like router, iptables preset mesosphere, reject, ufw
@@ -678,6 +686,17 @@ int run(const QStringList &args)
     parser.addOption({QStringLiteral("persist"), QStringLiteral("Save the rules on the node.")});
     parser.addOption({QStringLiteral("headless"), QStringLiteral("Deploy without the window.")});
     parser.addOption({QStringLiteral("script"), QStringLiteral("Print the deploy as a script.")});
+    for (const char *knob :
+         {"marathon-5xx", "marathon-timeout", "gce-5xx", "gce-timeout", "ssh-drop"})
+        parser.addOption(
+            {QLatin1String(knob), QStringLiteral("Sandbox fault share."), QStringLiteral("P")});
+    parser.addOption(
+        {QStringLiteral("seed"), QStringLiteral("Sandbox faults' seed."), QStringLiteral("N")});
+    parser.addOption({QStringLiteral("off"), QStringLiteral("No sandbox faults.")});
+    parser.addOption({QStringLiteral("timeouts"), QStringLiteral("Sandbox timeouts' kind."),
+                      QStringLiteral("KIND")});
+    parser.addOption({QStringLiteral("only"), QStringLiteral("Sandbox faults only on these."),
+                      QStringLiteral("TEXT")});
     if (!parser.parse(args))
         return usageError(parser.errorText());
     if (parser.isSet(version)) {

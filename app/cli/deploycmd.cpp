@@ -82,7 +82,13 @@ bool prepareDeploy(const QCommandLineParser &p, const marathon::AppDefinition &a
         *error = e.toText();
         return false;
     }
-    j->marathon = std::make_unique<marathon::MarathonClient>(target.config);
+    // PIER_REQUEST_TIMEOUT: how long one call may go unanswered before it counts as lost
+    // (a flaky network, the sandbox's faults); the defaults suit a healthy cluster.
+    const int requestTimeoutMs = qEnvironmentVariableIntValue("PIER_REQUEST_TIMEOUT") * 1000;
+    marathon::MarathonConfig marathonConfig = target.config;
+    if (requestTimeoutMs > 0)
+        marathonConfig.timeoutMs = requestTimeoutMs;
+    j->marathon = std::make_unique<marathon::MarathonClient>(marathonConfig);
     s.marathon = j->marathon.get();
     if (s.profile.socksProxy.isEmpty())
         s.profile.socksProxy = target.config.socksProxy;
@@ -112,6 +118,12 @@ bool prepareDeploy(const QCommandLineParser &p, const marathon::AppDefinition &a
         return false;
     }
     s.gce = gce.client;
+    if (requestTimeoutMs > 0 && s.gce) {
+        gce::GceConfig c = s.gce->config();
+        c.timeoutMs = requestTimeoutMs;
+        c.waitTimeoutMs = 4 * requestTimeoutMs; // an operation's /wait is held while it runs
+        s.gce->setConfig(c);
+    }
     s.target = gce.target;
     s.target.port = port;
     s.target.healthCheck = p.isSet(QStringLiteral("health-check"));

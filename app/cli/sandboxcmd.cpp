@@ -4,6 +4,7 @@
 #include "core/networkproxy.h"
 #include "core/profilestore.h"
 #include "sandbox/cluster.h"
+#include "sandbox/faults.h"
 #include "sandbox/netns.h"
 #include "sandbox/sandboxdaemon.h"
 
@@ -256,6 +257,15 @@ qint64 startDaemon(const Cluster &cluster, bool legacy, int proxyPort, QString *
     pidFile.write(QByteArray::number(pid) + '\n');
     pidFile.commit();
     return pid;
+}
+
+// The faults the running daemon applies (none when it wrote nothing).
+sandbox::FaultSettings appliedFaults(const Cluster &cluster)
+{
+    QFile f(sandbox::faultsAppliedFile(cluster.stateDir()));
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    return sandbox::FaultSettings::fromJson(QJsonDocument::fromJson(f.readAll()).object());
 }
 
 QString tail(const QString &path, int lines)
@@ -693,6 +703,12 @@ int status(const QCommandLineParser &parser, Cluster &cluster)
         }
         if (!ok)
             o.insert(QStringLiteral("problem"), problem);
+        if (info) {
+            const sandbox::FaultSettings f = appliedFaults(cluster);
+            QJsonObject faults = f.toJson();
+            faults.insert(QStringLiteral("description"), f.describe());
+            o.insert(QStringLiteral("faults"), faults);
+        }
         sout() << QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Indented));
         sout().flush();
         return ok ? 0 : 3;
@@ -707,6 +723,90 @@ int status(const QCommandLineParser &parser, Cluster &cluster)
                                 "answer through the proxy.")
                      .arg(cluster.id())
                      .arg(s->nodes.size()));
+    if (const sandbox::FaultSettings f = appliedFaults(cluster); f.any()) {
+        sout() << "Faults injected: " << f.describe()
+               << " (`pier sandbox faults --off` ends them)\n";
+        sout().flush();
+    }
+    return 0;
+}
+
+// `sandbox faults`: what the options say replaces what was injected before.
+int faults(const QCommandLineParser &parser, Cluster &cluster)
+{
+    const bool json = parser.isSet(QStringLiteral("json"));
+    const std::optional<DaemonInfo> info = runningDaemon(cluster);
+    if (!info)
+        return fail(QStringLiteral("the sandbox \"%1\" is not running; start it with `pier "
+                                   "sandbox up` (PIER_SANDBOX_FAULTS=... at `up` injects faults "
+                                   "from the start)")
+                        .arg(cluster.id()));
+    sandbox::FaultSettings wanted;
+    bool asked = parser.isSet(QStringLiteral("off"));
+    for (const QString &knob : sandbox::FaultSettings::knobs()) {
+        if (!parser.isSet(knob))
+            continue;
+        asked = true;
+        double share = 0;
+        if (parser.isSet(QStringLiteral("off")))
+            return fail(QStringLiteral("--off cannot go with --%1.").arg(knob), 2);
+        if (!sandbox::FaultSettings::parseShare(parser.value(knob), &share))
+            return fail(QStringLiteral("--%1 needs a share from 0 to 1 (0.2) or a percentage "
+                                       "(20%), not \"%2\".")
+                            .arg(knob, parser.value(knob)),
+                        2);
+        wanted.set(knob, share);
+    }
+    if (parser.isSet(QStringLiteral("only"))) {
+        asked = true;
+        wanted.only = parser.value(QStringLiteral("only"));
+    }
+    if (parser.isSet(QStringLiteral("timeouts"))) {
+        asked = true;
+        if (!sandbox::FaultSettings::parseTimeouts(parser.value(QStringLiteral("timeouts")),
+                                                   &wanted.timeouts))
+            return fail(QStringLiteral("--timeouts is both, held or lost."), 2);
+    }
+    if (parser.isSet(QStringLiteral("seed"))) {
+        asked = true;
+        bool ok = false;
+        wanted.seed = parser.value(QStringLiteral("seed")).toULongLong(&ok);
+        if (!ok)
+            return fail(QStringLiteral("--seed needs a whole number."), 2);
+    }
+    if (wanted.marathon5xx + wanted.marathonTimeout > 1 || wanted.gce5xx + wanted.gceTimeout > 1)
+        return fail(QStringLiteral("the 5xx and timeout shares of one service add up to more than "
+                                   "1."),
+                    2);
+    sandbox::FaultSettings now = appliedFaults(cluster);
+    if (asked) {
+        wanted.serial = now.serial + 1;
+        QSaveFile f(sandbox::faultsFile(cluster.stateDir()));
+        const QByteArray data = QJsonDocument(wanted.toJson()).toJson();
+        if (!f.open(QIODevice::WriteOnly) || f.write(data) != data.size() || !f.commit())
+            return fail(QStringLiteral("cannot write %1").arg(f.fileName()));
+        ::kill(pid_t(info->pid), SIGUSR1);
+        QElapsedTimer clock;
+        clock.start();
+        while ((now = appliedFaults(cluster)).serial != wanted.serial) {
+            if (clock.elapsed() > 10000)
+                return fail(QStringLiteral("the sandbox daemon did not take the faults in 10 s; "
+                                           "see `pier sandbox logs daemon`"));
+            QThread::msleep(10);
+        }
+    }
+    if (json) {
+        QJsonObject o = now.toJson();
+        o.insert(QStringLiteral("description"), now.describe());
+        sout() << QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Indented));
+    } else if (now.any()) {
+        sout() << "Sandbox \"" << cluster.id() << "\" injects faults: " << now.describe()
+               << ".\nEach one is logged as a FAULT line (`pier sandbox logs marathon`, gce, "
+                  "proxy); `pier sandbox faults --off` ends them.\n";
+    } else {
+        sout() << "Sandbox \"" << cluster.id() << "\" injects no faults.\n";
+    }
+    sout().flush();
     return 0;
 }
 
@@ -825,7 +925,9 @@ int cmdSandboxFull(const QCommandLineParser &parser, const QStringList &args)
         return down(cluster);
     if (action == QLatin1String("logs"))
         return logs(cluster, args.value(1));
-    return fail(QStringLiteral("sandbox knows: up, status, down, logs [COMPONENT], net "
+    if (action == QLatin1String("faults"))
+        return faults(parser, cluster);
+    return fail(QStringLiteral("sandbox knows: up, status, down, logs [COMPONENT], faults, net "
                                "up|status|down."),
                 2);
 }

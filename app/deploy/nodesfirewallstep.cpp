@@ -171,6 +171,21 @@ void NodesFirewallStep::runAll(FirewallAction action, const QList<Node> &targets
     }
 }
 
+bool NodesFirewallStep::connectionsLost(const Outcomes &outcomes) const
+{
+    bool any = false;
+    for (const auto &[node, o] : outcomes) {
+        if (o.ok)
+            continue;
+        // The session ends Failed or Closed when the connection went, not when a command failed.
+        const ssh::SshSession *s = m_pool ? m_pool->existing(node.name) : nullptr;
+        if (!s || (s->state() != ssh::SshState::Failed && s->state() != ssh::SshState::Closed))
+            return false;
+        any = true;
+    }
+    return any;
+}
+
 bool NodesFirewallStep::accepted(const FirewallOutcome &o)
 {
     return o.ok && o.current().verdict == firewall::Verdict::Accepted;
@@ -222,35 +237,45 @@ void NodesFirewallStep::check(const QVariantMap &, StepCallback done)
     });
 }
 
-void NodesFirewallStep::apply(const QVariantMap &, StepCallback done)
+void NodesFirewallStep::apply(const QVariantMap &inputs, StepCallback done)
 {
     m_done = std::move(done);
-    withNodes([this](const ApiError &e) {
+    // What earlier runs opened stays Pier's to remove even though it needs no change now.
+    const QStringList openedBefore = inputs.value(QStringLiteral("nodes.opened")).toStringList();
+    withNodes([this, openedBefore](const ApiError &e) {
         if (e) {
             finish(StepResult::failed(e));
             return;
         }
-        runAll(FirewallAction::Open, m_nodes, [this](const Outcomes &outcomes) {
-            QStringList changed, names;
+        runAll(FirewallAction::Open, m_nodes, [this, openedBefore](const Outcomes &outcomes) {
+            QStringList changed, names, opened = openedBefore;
             // A rule of Pier's for this port that was there before: an earlier run, killed
             // before it could record it, added it; it is still Pier's to remove.
             const QString ours = QStringLiteral("pier: open tcp/%1").arg(m_port);
             for (const auto &[node, o] : outcomes) {
-                names << QStringLiteral("%1=%2").arg(node.name, node.address);
+                const QString entry = QStringLiteral("%1=%2").arg(node.name, node.address);
+                names << entry;
+                if (o.changed)
+                    changed << entry;
                 const bool earlier =
                     std::any_of(o.rulesBefore.cbegin(), o.rulesBefore.cend(),
                                 [&ours](const QString &rule) { return rule.contains(ours); });
-                if (o.changed || earlier)
-                    changed << QStringLiteral("%1=%2").arg(node.name, node.address);
+                // A node whose change did not report back may hold Pier's rule: undo looks
+                // there too (it removes only rules marked as Pier's, and none is no error).
+                if ((o.changed || earlier || !o.ok) && !opened.contains(entry))
+                    opened << entry;
             }
             const QVariantMap outputs{{QStringLiteral("nodes.names"), names},
-                                      {QStringLiteral("nodes.opened"), changed}};
+                                      {QStringLiteral("nodes.opened"), opened}};
             const QString bad = failures(outcomes, true);
             if (!bad.isEmpty()) {
-                StepResult r = StepResult::failed(ApiError::local(
+                ApiError e = ApiError::local(
                     tr("Port %1 could not be opened everywhere: %2").arg(m_port).arg(bad),
                     tr("Fix the node named, then run the deploy again; `pier undeploy` removes "
-                       "the rules Pier added.")));
+                       "the rules Pier added."));
+                if (connectionsLost(outcomes))
+                    e.kind = ApiError::Kind::Network; // opening again is safe: worth a retry
+                StepResult r = StepResult::failed(e);
                 r.outputs = outputs;
                 finish(r);
                 return;
@@ -273,10 +298,13 @@ void NodesFirewallStep::verify(const QVariantMap &, StepCallback done)
         }
         runAll(FirewallAction::Diagnose, m_nodes, [this](const Outcomes &outcomes) {
             const QString bad = failures(outcomes, true);
-            if (!bad.isEmpty())
-                finish(StepResult::failed(
-                    ApiError::local(tr("Port %1 is still not accepted: %2").arg(m_port).arg(bad))));
-            else
+            if (!bad.isEmpty()) {
+                ApiError e =
+                    ApiError::local(tr("Port %1 is still not accepted: %2").arg(m_port).arg(bad));
+                if (connectionsLost(outcomes))
+                    e.kind = ApiError::Kind::Network;
+                finish(StepResult::failed(e));
+            } else
                 finish(StepResult::done(
                     tr("Every node (%1) accepts port %2.").arg(m_nodes.size()).arg(m_port)));
         });
@@ -300,9 +328,12 @@ void NodesFirewallStep::undo(const QVariantMap &inputs, StepCallback done)
         runAll(FirewallAction::Undo, targets, [this, targets](const Outcomes &outcomes) {
             const QString bad = failures(outcomes, false);
             if (!bad.isEmpty()) {
-                finish(StepResult::failed(ApiError::local(
+                ApiError e = ApiError::local(
                     tr("Pier's rules could not be removed everywhere: %1").arg(bad),
-                    tr("Run `pier undeploy` again, or `pier firewall undo --node NAME`."))));
+                    tr("Run `pier undeploy` again, or `pier firewall undo --node NAME`."));
+                if (connectionsLost(outcomes))
+                    e.kind = ApiError::Kind::Network;
+                finish(StepResult::failed(e));
                 return;
             }
             finish(

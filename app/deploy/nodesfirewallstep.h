@@ -48,6 +48,8 @@ private:
                 std::function<void(const Outcomes &)> then);
     void finish(const StepResult &r);
     static bool accepted(const nodes::FirewallOutcome &o);
+    // Every node that failed lost its SSH connection (a retry reconnects).
+    bool connectionsLost(const Outcomes &outcomes) const;
 
     Profile m_profile;
     QUrl m_mesosUrl;

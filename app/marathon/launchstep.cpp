@@ -173,11 +173,11 @@ void LaunchStep::apply(const QVariantMap &, StepCallback done)
         m_reply = nullptr;
         reply->deleteLater();
         const ApiError &e = reply->error();
-        if (create && e.kind == ApiError::Kind::Conflict && e.deploymentIds.isEmpty()) {
-            // Someone created it between check and apply: update it instead.
-            m_exists = true;
-            StepCallback done = std::move(m_done);
-            apply({}, done);
+        if (create && (e.isTransient() ||
+                       (e.kind == ApiError::Kind::Conflict && e.deploymentIds.isEmpty()))) {
+            // No answer may still mean done (the reply lost on the way), and "already exists"
+            // may be our own earlier POST: Marathon's docs say to GET before sending again.
+            adoptOrUpdate(e);
             return;
         }
         if (e.isError()) {
@@ -197,6 +197,57 @@ void LaunchStep::apply(const QVariantMap &, StepCallback done)
             waitFor(Goal::Deployed, m_deploymentId);
         else
             finish(StepResult::done(tr("Deployment %1 started.").arg(m_deploymentId), outputs()));
+    });
+}
+
+void LaunchStep::adoptOrUpdate(const ApiError &postError)
+{
+    const bool conflict = postError.kind == ApiError::Kind::Conflict;
+    if (!conflict)
+        emit logLine(tr("No answer to the POST (%1); asking Marathon whether it made the app.")
+                         .arg(postError.message));
+    MarathonReply *reply = m_client->getApp(m_app.absoluteId());
+    track(reply);
+    connect(reply, &MarathonReply::finished, this, [this, reply, postError, conflict] {
+        m_reply = nullptr;
+        reply->deleteLater();
+        const ApiError &e = reply->error();
+        if (!e.isError()) {
+            const MarathonApp app = reply->app();
+            m_exists = true;
+            m_lastSeen = app;
+            emit appSeen(app);
+            if (sameDeployedSpec(m_app.json(), app.definition.json())) {
+                // Ours: follow its deployment instead of sending it again.
+                m_sameSpec = true;
+                if (!app.version.isEmpty())
+                    m_version = app.version;
+                m_deploymentId = app.deploymentIds.value(0);
+                // Said where the step is shown: the user saw an error-free step that lost a reply.
+                emit progress(tr("Marathon has %1 with this definition (version %2): the POST "
+                                 "was carried out and its reply lost; following its deployment.")
+                                  .arg(m_app.absoluteId(), m_version));
+                if (m_wait)
+                    waitFor(Goal::Deployed, m_deploymentId);
+                else
+                    finish(StepResult::done(tr("On Marathon: %1.").arg(describe(app, m_app)),
+                                            outputs()));
+                return;
+            }
+            // Another definition under this id: update it (PUT), as check() would have said.
+            StepCallback done = std::move(m_done);
+            apply({}, done);
+            return;
+        }
+        if (e.kind != ApiError::Kind::NotFound) {
+            // Unknown either way; a retried apply asks again.
+            finish(StepResult::failed(conflict ? e : postError));
+            return;
+        }
+        if (!conflict) // not made: the POST can be sent again (the runner retries it)
+            emit logLine(tr("Marathon does not have %1: the POST was not carried out.")
+                             .arg(m_app.absoluteId()));
+        finish(StepResult::failed(postError));
     });
 }
 

@@ -56,6 +56,9 @@ private:
     void track(MarathonReply *reply);
     void finish(const StepResult &result);
     void waitFor(Goal goal, const QString &deploymentId);
+    // After a POST without an answer or "already exists": adopt the app when Marathon has this
+    // definition, PUT when it has another, else fail with POST_ERROR.
+    void adoptOrUpdate(const ApiError &postError);
     void poll();
     QVariantMap outputs() const;
 

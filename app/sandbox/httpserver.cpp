@@ -340,6 +340,7 @@ struct HttpServer::Private {
     Handler fallback;
     ErrorFormatter errorFormatter;
     QList<Fault> faults;
+    FaultPolicy faultPolicy;
     int requestCount = 0;
     qint64 maxBodySize = 32 * 1024 * 1024;
     QList<QPointer<HttpConnection>> connections;
@@ -451,6 +452,11 @@ void HttpServer::clearFaults()
     d->faults.clear();
 }
 
+void HttpServer::setFaultPolicy(FaultPolicy policy)
+{
+    d->faultPolicy = std::move(policy);
+}
+
 int HttpServer::requestCount() const
 {
     return d->requestCount;
@@ -485,6 +491,27 @@ void HttpServer::dispatch(const HttpRequest &request, const HttpReply &reply)
 {
     ++d->requestCount;
     emit requestReceived(QString::fromLatin1(request.method), request.path);
+
+    if (d->faultPolicy) {
+        const FaultDecision f = d->faultPolicy(request);
+        switch (f.action) {
+        case FaultDecision::Action::None:
+            break;
+        case FaultDecision::Action::Respond:
+            reply.send(f.response);
+            return;
+        case FaultDecision::Action::NoAnswer:
+            reply.neverAnswer();
+            return;
+        case FaultDecision::Action::Close:
+            reply.closeConnection();
+            return;
+        case FaultDecision::Action::DropReply:
+            if (reply.m_connection)
+                reply.m_connection->m_dropSerial = reply.m_serial;
+            break;
+        }
+    }
 
     for (int i = 0; i < d->faults.size(); ++i) {
         Fault &f = d->faults[i];
@@ -782,6 +809,12 @@ void HttpConnection::sendResponse(quint64 serial, const HttpResponse &response)
 {
     if (!isCurrent(serial) || m_socket->state() != QAbstractSocket::ConnectedState)
         return;
+    if (serial == m_dropSerial) {
+        emit m_server->replyDropped(QString::fromLatin1(m_request.method), m_request.path,
+                                    response.status);
+        abort();
+        return;
+    }
     const bool noBody = response.status < 200 || response.status == 204 || response.status == 304;
     const bool head = m_request.method == "HEAD";
     bool keepAlive = m_keepAlive && !sameName(response.header("Connection"), "close");
@@ -815,6 +848,11 @@ HttpStream *HttpConnection::startStream(quint64 serial, int status, const HttpHe
 {
     if (!isCurrent(serial))
         return nullptr;
+    if (serial == m_dropSerial) {
+        emit m_server->replyDropped(QString::fromLatin1(m_request.method), m_request.path, status);
+        abort();
+        return nullptr;
+    }
     QByteArray out;
     out += "HTTP/1.1 " + QByteArray::number(status) + ' ' + HttpResponse::reasonPhrase(status) +
            "\r\n";

@@ -104,6 +104,7 @@ public:
 
 private:
     friend class HttpConnection;
+    friend class HttpServer;
     HttpReply(HttpConnection *connection, quint64 serial)
         : m_connection(connection), m_serial(serial)
     {
@@ -164,6 +165,22 @@ public:
                      const QByteArray &contentType = "application/json");
     void clearFaults();
 
+    // What a fault policy makes of one request (a seeded share of failures: faults.h).
+    struct FaultDecision {
+        enum class Action {
+            None,      // serve it
+            Respond,   // answer `response` instead
+            NoAnswer,  // read it and never answer (the client must time out)
+            Close,     // close the connection at once
+            DropReply, // serve it, then close the connection instead of answering (reply lost)
+        };
+        Action action = Action::None;
+        HttpResponse response;
+    };
+    using FaultPolicy = std::function<FaultDecision(const HttpRequest &)>;
+    // Asked for every request before the counted faults, filters and routes; empty: none.
+    void setFaultPolicy(FaultPolicy policy);
+
     int requestCount() const;    // requests parsed since start
     int connectionCount() const; // open connections
     void setMaxBodySize(qint64 bytes);
@@ -174,6 +191,8 @@ public:
 signals:
     void requestReceived(const QString &method, const QString &path);
     void responseSent(const QString &method, const QString &path, int status);
+    // The answer a DropReply decision kept from the client: the connection was closed instead.
+    void replyDropped(const QString &method, const QString &path, int status);
 
 private:
     friend class HttpConnection;
@@ -217,6 +236,7 @@ private:
     bool m_waiting = false;
     bool m_sentContinue = false;
     quint64 m_serial = 0;
+    quint64 m_dropSerial = 0; // this exchange's answer is dropped (FaultDecision::DropReply)
     QPointer<HttpStream> m_stream;
 };
 

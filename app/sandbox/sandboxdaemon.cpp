@@ -3,6 +3,7 @@
 #include "core/logging.h"
 #include "sandbox/agents.h"
 #include "sandbox/cluster.h"
+#include "sandbox/faults.h"
 #include "sandbox/gcerouter.h"
 #include "sandbox/gceserver.h"
 #include "sandbox/haproxybridge.h"
@@ -273,6 +274,49 @@ int runSandboxDaemon(const DaemonConfig &config)
         },
         Qt::QueuedConnection);
 
+    // Faults on request (`pier sandbox faults`, or PIER_SANDBOX_FAULTS at `up`): what
+    // STATE/faults.json asks, applied at once and echoed to STATE/faults-applied.json.
+    FaultInjector faults(marathon.httpServer(), gce.httpServer(), proxy);
+    QObject::connect(&faults, &FaultInjector::injected, qApp,
+                     [&](const QString &service, const QString &what) {
+                         LogFile &log = service == QLatin1String("marathon") ? marathonLog
+                                        : service == QLatin1String("gce")    ? gceLog
+                                                                             : proxyLog;
+                         log.line(QStringLiteral("FAULT ") + what);
+                     });
+    QDateTime faultsRead;
+    auto loadFaults = [&](bool force) {
+        const QFileInfo asked(faultsFile(config.stateDir));
+        if (!force && asked.lastModified() == faultsRead)
+            return;
+        faultsRead = asked.lastModified();
+        FaultSettings s;
+        QFile f(asked.filePath());
+        if (f.open(QIODevice::ReadOnly))
+            s = FaultSettings::fromJson(QJsonDocument::fromJson(f.readAll()).object());
+        faults.apply(s);
+        QSaveFile applied(faultsAppliedFile(config.stateDir));
+        if (applied.open(QIODevice::WriteOnly)) {
+            applied.write(QJsonDocument(s.toJson()).toJson());
+            applied.commit();
+        }
+        qCInfo(lcSandbox).noquote() << "faults:" << s.describe();
+    };
+    if (const QString env = qEnvironmentVariable("PIER_SANDBOX_FAULTS"); !env.isEmpty()) {
+        FaultSettings s;
+        QString why;
+        if (!FaultSettings::parse(env, &s, &why)) {
+            stopProxy();
+            return fail(QStringLiteral("PIER_SANDBOX_FAULTS: ") + why);
+        }
+        QSaveFile asked(faultsFile(config.stateDir));
+        if (asked.open(QIODevice::WriteOnly)) {
+            asked.write(QJsonDocument(s.toJson()).toJson());
+            asked.commit();
+        }
+    }
+    loadFaults(true);
+
     DaemonInfo info;
     info.pid = QCoreApplication::applicationPid();
     info.marathonUrl = marathon.url().toString();
@@ -295,16 +339,24 @@ int runSandboxDaemon(const DaemonConfig &config)
                                 << info.gceEndpoint;
 
     // SIGTERM/SIGINT end the event loop through a self-pipe; so does the network going away.
+    // SIGUSR1: `pier sandbox faults` changed STATE/faults.json.
     if (::pipe2(pipeFds, O_CLOEXEC) == 0) {
-        auto handler = [](int) {
-            const char c = 1;
+        auto handler = [](int signal) {
+            const char c = signal == SIGUSR1 ? 2 : 1;
             [[maybe_unused]] ssize_t n = ::write(pipeFds[1], &c, 1);
         };
         std::signal(SIGTERM, handler);
         std::signal(SIGINT, handler);
+        std::signal(SIGUSR1, handler);
         std::signal(SIGHUP, SIG_IGN);
         auto *notifier = new QSocketNotifier(pipeFds[0], QSocketNotifier::Read, qApp);
-        QObject::connect(notifier, &QSocketNotifier::activated, qApp, &QCoreApplication::quit);
+        QObject::connect(notifier, &QSocketNotifier::activated, qApp, [&] {
+            char c = 0;
+            if (::read(pipeFds[0], &c, 1) == 1 && c == 2)
+                loadFaults(true);
+            else
+                QCoreApplication::quit();
+        });
     }
     QTimer watchdog;
     QObject::connect(&watchdog, &QTimer::timeout, qApp, [&] {
@@ -312,6 +364,7 @@ int runSandboxDaemon(const DaemonConfig &config)
             qCInfo(lcSandbox) << "the sandbox network is gone; stopping";
             QCoreApplication::quit();
         }
+        loadFaults(false); // a change whose signal was missed
     });
     watchdog.start(1000);
 
@@ -319,6 +372,7 @@ int runSandboxDaemon(const DaemonConfig &config)
     qCInfo(lcSandbox) << "sandbox" << config.id << "daemon stopping";
     stopProxy();
     QFile::remove(daemonInfoFile(config.stateDir));
+    QFile::remove(faultsAppliedFile(config.stateDir));
     return code;
 }
 

@@ -1,8 +1,10 @@
 #include "sandbox/socksproxy.h"
 
 #include "core/logging.h"
+#include "sandbox/faults.h"
 #include "sandbox/netns.h"
 
+#include <QMutex>
 #include <QPointer>
 #include <QSet>
 #include <QSocketNotifier>
@@ -60,6 +62,21 @@ struct SocksProxy::Private {
     int accepted = 0;
     QSet<QObject *> connections;
     QHash<QString, QList<int>> pool; // unconnected sockets made inside each namespace
+    QMutex faultMutex;               // setSshDrop() comes from the daemon's main thread
+    double sshDrop = 0;
+    FaultDice sshDice;
+
+    // After how many relayed bytes a new connection to TARGET is cut; 0: never.
+    qint64 cutAfter(const QString &target, quint16 port)
+    {
+        if (port != 22)
+            return 0;
+        QMutexLocker lock(&faultMutex);
+        if (sshDrop <= 0)
+            return 0;
+        const auto [fate, where] = sshDice.roll(target);
+        return fate < sshDrop ? 512 + qint64(where * 11.5 * 1024) : 0;
+    }
 
     // A socket that lives in NETNS (made there; usable from any thread), or -1.
     int takeSocket(const QString &netns, QString *why)
@@ -232,6 +249,7 @@ private:
             errno != EINPROGRESS)
             return replyAndClose(replyFor(errno));
         m_state = State::Connecting;
+        m_cutAfter = m_proxy->d->cutAfter(m_targetText, port);
         m_targetRead = new QSocketNotifier(m_target, QSocketNotifier::Read, this);
         m_targetWrite = new QSocketNotifier(m_target, QSocketNotifier::Write, this);
         connect(m_targetRead, &QSocketNotifier::activated, this, [this] { onTargetReadable(); });
@@ -362,6 +380,8 @@ private:
     {
         if (m_state == State::Done)
             return;
+        if (m_cutAfter > 0 && m_state == State::Relaying && m_bytesUp + m_bytesDown >= m_cutAfter)
+            return cut();
         if (m_state == State::Closing) {
             // Only the reply is left to send.
             m_clientRead->setEnabled(false);
@@ -388,6 +408,18 @@ private:
             m_targetRead->setEnabled(relaying && !m_targetEof && m_down.size() < kMaxBuffered);
             m_targetWrite->setEnabled(m_state == State::Connecting || !m_up.isEmpty());
         }
+    }
+
+    // A dropped connection: both sides get a reset, what was not relayed yet is lost.
+    void cut()
+    {
+        const linger hard{1, 0};
+        for (int fd : {m_client, m_target}) {
+            if (fd >= 0)
+                ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+        }
+        emit m_proxy->connectionCut(m_targetText, m_bytesUp + m_bytesDown);
+        finish();
     }
 
     void finish()
@@ -421,6 +453,7 @@ private:
     QString m_targetText;
     int m_reply = SocksProxy::GeneralFailure;
     qint64 m_bytesUp = 0, m_bytesDown = 0;
+    qint64 m_cutAfter = 0; // setSshDrop(): cut once this many bytes went through
 };
 
 SocksProxy::SocksProxy(const Options &options, QObject *parent)
@@ -505,6 +538,13 @@ int SocksProxy::connectionCount() const
 int SocksProxy::activeCount() const
 {
     return int(d->connections.size());
+}
+
+void SocksProxy::setSshDrop(double share, quint64 seed)
+{
+    QMutexLocker lock(&d->faultMutex);
+    d->sshDrop = share;
+    d->sshDice = FaultDice(seed, "ssh");
 }
 
 } // namespace pier::sandbox

@@ -58,11 +58,17 @@ public:
     int connectionCount() const; // client connections accepted since start
     int activeCount() const;     // open now
 
+    // Cuts a share of the connections to port 22 mid-session (after 0.5 to 12 KiB relayed), the
+    // n-th connection to each target fated by SEED (faults.h). 0: none. Callable from any thread.
+    void setSshDrop(double share, quint64 seed);
+
 signals:
     // One per client connection, when it ends: the target asked for ("198.18.0.2:8080",
     // "name:22"), the reply code sent (or GeneralFailure for a client that broke the protocol),
     // and the bytes relayed each way.
     void connectionFinished(const QString &target, int reply, qint64 bytesUp, qint64 bytesDown);
+    // A connection setSshDrop() cut, after that many bytes relayed (both ways).
+    void connectionCut(const QString &target, qint64 bytes);
 
 private:
     friend class SocksConnection;
