@@ -46,7 +46,7 @@ QString NodesFirewallStep::equivalentCommand() const
     const QString user =
         m_profile.sshUser.isEmpty() ? QStringLiteral("jclouds") : m_profile.sshUser;
     const QString rule = QStringLiteral("sudo iptables -I INPUT -p tcp --dport %1 -m comment "
-                                        "--comment pier:open-%1 -j ACCEPT && sudo sh -c "
+                                        "--comment 'pier: open tcp/%1' -j ACCEPT && sudo sh -c "
                                         "'iptables-save > /etc/iptables/rules.v4'")
                              .arg(m_port);
     QStringList hosts;
@@ -54,9 +54,20 @@ QString NodesFirewallStep::equivalentCommand() const
         hosts << n.address;
     if (hosts.isEmpty())
         hosts << QStringLiteral("NODE");
+    // The options Pier's own connection uses, so the line works as printed.
+    QString options;
+    if (!m_profile.sshKeyFile.isEmpty())
+        options += QStringLiteral("-i %1 ").arg(m_profile.sshKeyFile);
+    if (!m_profile.sshKnownHosts.isEmpty())
+        options += QStringLiteral("-o UserKnownHostsFile=%1 ").arg(m_profile.sshKnownHosts);
+    if (m_profile.sshPort != 22)
+        options += QStringLiteral("-p %1 ").arg(m_profile.sshPort);
+    if (!m_profile.socksProxy.isEmpty())
+        options +=
+            QStringLiteral("-o ProxyCommand='nc -X 5 -x %1 %h %p' ").arg(m_profile.socksProxy);
     QStringList lines;
     for (const QString &h : std::as_const(hosts))
-        lines << QStringLiteral("ssh %1@%2 \"%3\"").arg(user, h, rule);
+        lines << QStringLiteral("ssh %1%2@%3 \"%4\"").arg(options, user, h, rule);
     return lines.join(QLatin1Char('\n'));
 }
 

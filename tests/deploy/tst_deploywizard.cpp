@@ -23,6 +23,7 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QToolBar>
 #include <QToolButton>
@@ -249,7 +250,26 @@ void TestDeployWizard::clickThroughEveryPageThenTearDown()
     click(wizard->button(QWizard::CustomButton3));
     QFile f(script);
     QVERIFY(f.open(QIODevice::ReadOnly));
-    QVERIFY(f.readAll().contains("gcloud compute forwarding-rules create pier-http"));
+    const QByteArray text = f.readAll();
+    QVERIFY(text.contains("gcloud compute forwarding-rules create pier-http"));
+    // Its node lines work as printed: the first one's ssh, with the same options, reads the
+    // rule the journey added (through the sandbox's proxy, with its key and known_hosts).
+    QByteArray sshLine;
+    for (const QByteArray &line : text.split('\n'))
+        if (line.startsWith("ssh ") && line.contains("iptables -I INPUT")) {
+            sshLine = line;
+            break;
+        }
+    QVERIFY2(!sshLine.isEmpty(), text.constData());
+    const QByteArray login = sshLine.left(sshLine.indexOf(" \"sudo iptables"));
+    QProcess sh;
+    sh.start(QStringLiteral("sh"),
+             {QStringLiteral("-c"),
+              QString::fromUtf8(login + " -o BatchMode=yes 'sudo iptables -S INPUT'")});
+    QVERIFY(sh.waitForFinished(30000));
+    const QByteArray rules = sh.readAllStandardOutput();
+    QVERIFY2(sh.exitCode() == 0 && rules.contains("pier: open tcp/80"),
+             (login + "\n" + rules + sh.readAllStandardError()).constData());
 
     // Tear down from the wizard: confirmed, with progress, then nothing left.
     clock.restart();
