@@ -157,11 +157,13 @@ bool prepareDeploy(const QString &profile, const marathon::AppDefinition &app, i
                    DeployJourney *j, QString *error)
 {
     // The options prepareDeploy() reads, none set but the profile: the profile decides the rest.
+    // Headless: a caller without a terminal (the window, a benchmark) asks in its own way.
     QCommandLineParser p;
     for (const char *name : {"profile", "marathon", "proxy", "mesos", "config", "timeout"})
         p.addOption({QLatin1String(name), QString(), QStringLiteral("VALUE")});
+    p.addOption({QStringLiteral("headless"), QString()});
     addGceOptions(p);
-    QStringList args{QStringLiteral("pier")};
+    QStringList args{QStringLiteral("pier"), QStringLiteral("--headless")};
     if (!profile.isEmpty())
         args << QStringLiteral("--profile") << profile;
     if (!p.parse(args)) {

@@ -8,7 +8,6 @@
 #include "deploy/deployplan.h"
 #include "marathon/appdefinition.h"
 
-#include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QEventLoop>
@@ -41,14 +40,9 @@ int pierCommand(const QStringList &args, const QStringList &extraEnv = {})
 // One run of the plan (or its teardown) with at most `parallel` steps at a time; ms, or -1.
 qint64 runPlan(const marathon::AppDefinition &app, int parallel, bool teardown)
 {
-    QCommandLineParser parser;
-    for (const char *o : {"profile", "marathon", "proxy", "mesos", "config", "timeout"})
-        parser.addOption({QLatin1String(o), QString(), QStringLiteral("V")});
-    cli::addGceOptions(parser);
-    parser.parse({QStringLiteral("bench")});
     cli::DeployJourney j;
     QString error;
-    if (!cli::prepareDeploy(parser, app, deploy::DeployPlan::servicePort(app), &j, &error)) {
+    if (!cli::prepareDeploy(QString(), app, deploy::DeployPlan::servicePort(app), &j, &error)) {
         std::fprintf(stderr, "bench_deploy: %s\n", qPrintable(error));
         return -1;
     }
