@@ -836,6 +836,16 @@ DeployWizard::DeployWizard(QWidget *parent) : QWizard(parent)
     connect(this, &QWizard::currentIdChanged, this, [this] {
         updateOverview();
         updateCustomButtons();
+        // The line under the overview speaks of the page shown, not of the one left. (Not
+        // while the journey or a teardown moves the pages: its own outcome is said then.)
+        if (m_work == Work::None && !m_holdChecks && m_plan)
+            setStatus(pageDone(currentId())
+                          ? (currentId() == VerifyPage
+                                 ? tr("The journey is complete: the app answers on %1.")
+                                       .arg(m_plan->url())
+                                 : tr("Done. Go on with Next."))
+                          : tr("This page's work is still to do: run it here, or Run All "
+                               "Remaining Steps."));
     });
     rebuild();
 }
@@ -1197,9 +1207,9 @@ void DeployWizard::onFinished(bool ok)
         m_holdChecks = false;
     } else if (work == Work::RunAll) {
         if (ok) {
-            setStatus(tr("Every step is done: the app answers on %1.").arg(m_plan->url()));
             while (currentId() != VerifyPage && pageDone(currentId()))
                 next();
+            setStatus(tr("Every step is done: the app answers on %1.").arg(m_plan->url()));
         } else {
             // To the first page that did not finish, which says why.
             while (currentId() != VerifyPage && pageDone(currentId()))

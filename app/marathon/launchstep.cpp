@@ -3,6 +3,7 @@
 #include "core/logging.h"
 #include "marathon/marathonclient.h"
 
+#include <QRegularExpression>
 #include <QTimer>
 
 namespace pier::marathon {
@@ -36,13 +37,19 @@ QString LaunchStep::equivalentCommand() const
                  : QStringLiteral("http://<marathon>:8080");
     const QString file =
         QStringLiteral("%1.json").arg(m_app.absoluteId().section(QLatin1Char('/'), -1));
+    // Through the client's SOCKS proxy when it has one, as Pier sends it.
+    QString proxy;
+    if (m_client && !m_client->config().socksProxy.isEmpty())
+        proxy = QStringLiteral("--socks5-hostname %1 ")
+                    .arg(QString(m_client->config().socksProxy)
+                             .remove(QRegularExpression(QStringLiteral("^socks5h?://"))));
     if (m_exists)
         return QStringLiteral(
-                   "curl -XPUT -d @%1 -H 'Content-Type: application/json' '%2/v2/apps%3%4'")
-            .arg(file, base, m_app.absoluteId(),
+                   "curl -XPUT -d @%1 -H 'Content-Type: application/json' %2'%3/v2/apps%4%5'")
+            .arg(file, proxy, base, m_app.absoluteId(),
                  m_force ? QStringLiteral("?force=true") : QString());
-    return QStringLiteral("curl -XPOST -d @%1 -H 'Content-Type: application/json' %2/v2/apps")
-        .arg(file, base);
+    return QStringLiteral("curl -XPOST -d @%1 -H 'Content-Type: application/json' %2%3/v2/apps")
+        .arg(file, proxy, base);
 }
 
 bool LaunchStep::isDeployed(const MarathonApp &app, const AppDefinition &wanted)

@@ -85,6 +85,16 @@ private slots:
                 [&](const QString &, const QString &t) { progress << t; });
 
         QVERIFY(step->equivalentCommand().startsWith(QStringLiteral("curl -XPOST -d @nginx.json")));
+        {
+            // Behind a SOCKS proxy the command goes the way Pier goes.
+            MarathonConfig viaProxy = configFor(server);
+            viaProxy.socksProxy = QStringLiteral("socks5://127.0.0.1:1080");
+            MarathonClient proxied(viaProxy);
+            LaunchStep other(&proxied, nginx());
+            QVERIFY2(other.equivalentCommand().contains(
+                         QStringLiteral("--socks5-hostname 127.0.0.1:1080 http://")),
+                     qPrintable(other.equivalentCommand()));
+        }
         const Outcome o = run(runner, step->id());
         QVERIFY2(o.ok, qPrintable(o.result.message));
         QVERIFY2(o.result.message.contains(QStringLiteral("1 of 1 tasks running")),
