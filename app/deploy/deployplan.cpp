@@ -176,8 +176,8 @@ QString DeployPlan::script() const
         QStringLiteral("set -e"),
     };
     if (!m_setup.profile.socksProxy.isEmpty())
-        lines << QStringLiteral("# Cluster addresses are reached through the SOCKS5 proxy %1 "
-                                "(curl --socks5-hostname, ssh -o ProxyCommand='nc -X 5 -x ...').")
+        lines << QStringLiteral("# Cluster addresses are reached through the SOCKS5 proxy %1; the "
+                                "curl and ssh lines below go through it.")
                      .arg(m_setup.profile.socksProxy);
     int n = 0;
     for (Step *s : m_runner->steps()) {
