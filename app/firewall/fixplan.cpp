@@ -5,24 +5,6 @@
 
 namespace pier::firewall {
 
-QString shellQuote(const QString &word)
-{
-    static const QRegularExpression safe(QStringLiteral("^[A-Za-z0-9_@%+=:,./-]+$"));
-    if (safe.match(word).hasMatch())
-        return word;
-    QString q = word;
-    q.replace(QLatin1Char('\''), QLatin1String("'\\''"));
-    return QLatin1Char('\'') + q + QLatin1Char('\'');
-}
-
-QString shellJoin(const QStringList &argv)
-{
-    QStringList out;
-    for (const QString &a : argv)
-        out << shellQuote(a);
-    return out.join(QLatin1Char(' '));
-}
-
 QString Command::shell() const
 {
     return shellJoin(argv);

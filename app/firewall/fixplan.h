@@ -9,6 +9,7 @@
 // in the chain where that happens, checks with `-C` first so running twice adds nothing, and marks
 // every rule with a "pier:" comment so undo removes exactly those.
 
+#include "core/shellquote.h"
 #include "firewall/evaluator.h"
 #include "firewall/ruleset.h"
 
@@ -28,9 +29,8 @@ struct Command {
     QString shell() const; // argv quoted for sh: "iptables -w -I INPUT 6 ... --comment 'pier: x'"
 };
 
-// Quotes one word for a POSIX shell ("a b" -> 'a b'; safe words unchanged).
-QString shellQuote(const QString &word);
-QString shellJoin(const QStringList &argv);
+using pier::shellJoin;
+using pier::shellQuote;
 
 // Where the node keeps its rules across reboots.
 struct Persistence {

@@ -1,20 +1,16 @@
 #pragma once
 
-// Building remote command lines safely: every word that comes from outside (a node name, an app id,
-// a path) goes through shellQuote() before it reaches a shell.
+// Remote command lines: quoting (core/shellquote.h) and running as root through sudo.
 
+#include "core/shellquote.h"
+
+#include <QByteArray>
 #include <QString>
-#include <QStringList>
 
 namespace pier::ssh {
 
-// One POSIX shell word that stands for exactly WORD: 'it'\''s' for it's, '' for the empty string.
-// Safe for any content, newlines and control characters included.
-QString shellQuote(const QString &word);
-
-// The words quoted and joined with spaces: a command line that runs ARGS[0] with the rest as its
-// arguments, whatever they hold.
-QString shellJoin(const QStringList &args);
+using pier::shellJoin;
+using pier::shellQuote;
 
 // COMMAND as root: unchanged when the login user is root already, else `sudo -n sh -c '<COMMAND>'`
 // (-n: never wait for a password nobody can type).
