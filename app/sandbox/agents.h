@@ -98,6 +98,9 @@ public:
         QString name = QStringLiteral("development-5159-d3d");
         QString masterId = QStringLiteral("5b1a3e1c-6e5c-4a5e-9d4e-2c7c1c0f0a11");
         QString masterAddress = QStringLiteral("198.18.0.2");
+        // The master's own host name, as Mesos reports it (on GCE: its instance's name); empty:
+        // the cluster's name.
+        QString masterHostname;
         QStringList hostnames; // empty: name-1 .. name-N
         int count = 3;
         double cpus = 4;
@@ -113,7 +116,10 @@ public:
     static std::shared_ptr<AgentPool> fromHostnames(const QStringList &hostnames);
 
     const Options &options() const { return m_options; }
-    QString masterHostname() const { return m_options.name; }
+    QString masterHostname() const
+    {
+        return m_options.masterHostname.isEmpty() ? m_options.name : m_options.masterHostname;
+    }
     QString masterId() const { return m_options.masterId; }
     QDateTime startedAt() const { return m_started; }
 

@@ -234,6 +234,7 @@ std::shared_ptr<AgentPool> TaskRunner::placementCluster() const
         o.name = m_options.clusterName;
     if (!m_options.masterAddress.isEmpty())
         o.masterAddress = m_options.masterAddress;
+    o.masterHostname = m_options.masterHostname;
     for (const RunnerAgent &a : m_options.agents)
         o.hostnames.append(a.hostname);
     o.count = int(o.hostnames.size());

@@ -51,6 +51,7 @@ public:
         QList<RunnerAgent> agents;
         QString clusterName;    // for placementCluster()
         QString masterAddress;  // for placementCluster()
+        QString masterHostname; // for placementCluster(): the master node's name
         QString stateDir;       // tasks' files go to STATE_DIR/tasks/TASK_ID (visible in the nodes)
         QString probeNetns;     // where health checks run from (the master's); empty: the agent's
         QString taskServer;     // empty: found next to the running binary (see findTaskServer)

@@ -18,6 +18,7 @@ std::shared_ptr<TaskRunner> TaskRunner::forCluster(const ClusterStatus &status)
         if (n.role == u"master"_s) {
             o.probeNetns = n.netns;
             o.masterAddress = n.address;
+            o.masterHostname = n.name;
         } else {
             o.agents.append({n.name, n.address, n.netns, n.mntnsFile});
         }

@@ -190,6 +190,9 @@ void TestSandboxUp::apisAnswerThroughTheProxyOnly()
             .toString(),
         m_up.value(QStringLiteral("nodes")).toArray().at(1)[QStringLiteral("name")].toString());
     QCOMPARE(state.value(QStringLiteral("frameworks")).toArray().size(), 1); // Marathon
+    // The master calls itself by its node's name, as a GCE instance's host name is its name:
+    // Mesos, the nodes list and the GCE instances name the same machine the same way.
+    QCOMPARE(state.value(QStringLiteral("hostname")).toString(), master);
 
     // Served inside the master's namespace, not in the host's: 198.18.0.2:8080 and :5050
     // (C6120002 as /proc/net/tcp writes it) listen only there.
