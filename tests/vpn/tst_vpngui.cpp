@@ -2,11 +2,13 @@
 // the server, the "private network" with Marathon's and Mesos's stand-ins, and the client's
 // namespace from vpntestnet.h. This process's main thread enters the client's namespace, so the
 // window, the OpenVPN it starts and the reachability proof all live there as on a user's laptop
-// behind the VPN; the host's namespace is never touched. No credentials in the environment and no
-// keychain: the page asks through its "VPN sign-in" dialog, typed into as a user would. Cancel
-// stops the step and leaves no OpenVPN; a wrong password says "authentication failed" and what to
-// do; Retry with the right one connects and proves Marathon and Mesos answer; Undo stops the VPN.
-// Screenshots of each case go to the build dir (vpngui-shots/). Root only; SKIPs without.
+// behind the VPN; the host's namespace is never touched. No credentials in the environment or the
+// (private, empty) keychain: the page asks through its "VPN sign-in" dialog, typed into as a user
+// would. Cancel stops the step and leaves no OpenVPN; a wrong password says "authentication
+// failed" and what to do; Retry with the right one connects and proves Marathon and Mesos answer;
+// Undo stops the VPN. "Remember" stores only a password the server accepted, and the next run
+// signs in from the keychain without asking. Screenshots of each case go to the build dir
+// (vpngui-shots/). Root only; SKIPs without.
 #include "vpntestnet.h"
 
 #include "core/profilestore.h"
@@ -15,6 +17,7 @@
 #include "ui/deploywizard.h"
 #include "ui/mainwindow.h"
 #include "ui/messagebox.h"
+#include "secrets/secretstore.h"
 
 #include <QAbstractButton>
 #include <QApplication>
@@ -40,6 +43,7 @@ using pier::ui::DeployWizard;
 
 namespace {
 
+const QString kKeyBase = QStringLiteral("profile/behind-vpn/vpn");
 const QString kNginx = QStringLiteral(PIER_TEST_DATA "/../../resources/templates/nginx.json");
 
 void click(QAbstractButton *b)
@@ -69,10 +73,12 @@ private slots:
     void cleanupTestCase();
     void cancelInTheDialogStopsAndLeavesNothing();
     void wrongPasswordThenRetryConnectsAndProves();
+    void rememberedOnlyOnceTheVpnAcceptsIt();
 
 private:
     QDialog *waitForSignIn();
-    void signIn(QDialog *dialog, const QString &user, const QString &password);
+    void signIn(QDialog *dialog, const QString &user, const QString &password,
+                bool remember = false);
     QString shoot(QWidget *w, const QString &name);
     QString openvpnLeft() const;
     // What the page says about the step: its row (the reason) and the verdict under it.
@@ -90,6 +96,7 @@ private:
     DeployWizard *m_wizard = nullptr;
     DeployStepPage *m_page = nullptr;
     int m_shot = 0;
+    bool m_keychain = false; // a keychain answers (the D-Bus socket is a path: any namespace)
 };
 
 void TestVpnGui::initTestCase()
@@ -98,10 +105,12 @@ void TestVpnGui::initTestCase()
     if (!missing.isEmpty())
         QSKIP(qPrintable(missing));
     QVERIFY(m_config.isValid());
-    // Nothing to sign in with but the dialog: no variables, no keychain (no D-Bus session).
+    // Nothing to sign in with but the dialog: no variables, and the keychain (a private, empty
+    // one under with-keyring.sh) holds nothing for this profile.
     for (const char *name : {"PIER_VPN_USER", "PIER_VPN_PASSWORD", "PIER_MARATHON_URL",
-                             "PIER_MESOS_URL", "PIER_SANDBOX_ID", "DBUS_SESSION_BUS_ADDRESS"})
+                             "PIER_MESOS_URL", "PIER_SANDBOX_ID"})
         qunsetenv(name);
+    m_keychain = !SecretStore().readNow(kKeyBase + QStringLiteral("-user")).error.isError();
     qputenv("XDG_CONFIG_HOME", m_config.path().toLocal8Bit());
     qputenv("PIER_GCE_TOKEN", "offline-test"); // GCE is never reached: nothing runs past page 1
     QCoreApplication::setOrganizationName(QStringLiteral("Pier"));
@@ -177,8 +186,11 @@ QDialog *TestVpnGui::waitForSignIn()
     return signInDialog();
 }
 
-void TestVpnGui::signIn(QDialog *dialog, const QString &user, const QString &password)
+void TestVpnGui::signIn(QDialog *dialog, const QString &user, const QString &password,
+                        bool remember)
 {
+    if (remember)
+        dialog->findChild<QCheckBox *>(QStringLiteral("vpnRemember"))->setChecked(true);
     auto *userEdit = dialog->findChild<QLineEdit *>(QStringLiteral("vpnUser"));
     auto *passwordEdit = dialog->findChild<QLineEdit *>(QStringLiteral("vpnPassword"));
     QVERIFY(userEdit && passwordEdit);
@@ -226,8 +238,9 @@ void TestVpnGui::cancelInTheDialogStopsAndLeavesNothing()
     const QString text = dialog->findChild<QLabel *>(QStringLiteral("vpnSignInText"))->text();
     QVERIFY2(text.contains(QLatin1String("pier-test.ovpn")), qPrintable(text));
     QVERIFY2(text.contains(VpnTestNet::kServerAddress + QStringLiteral(":1194")), qPrintable(text));
-    // No keychain here: remembering is not offered, and the dialog says why.
-    QVERIFY(!dialog->findChild<QCheckBox *>(QStringLiteral("vpnRemember"))->isEnabled());
+    // Remembering is offered only with a keychain (without one the dialog says why).
+    QCOMPARE(dialog->findChild<QCheckBox *>(QStringLiteral("vpnRemember"))->isEnabled(),
+             m_keychain);
     // Sign In waits for a user name.
     QVERIFY(!dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->isEnabled());
     // OpenVPN runs, waiting for the answer.
@@ -318,6 +331,60 @@ void TestVpnGui::wrongPasswordThenRetryConnectsAndProves()
     QTRY_VERIFY_WITH_TIMEOUT(!m_wizard->isBusy(), 30000);
     QTRY_VERIFY2_WITH_TIMEOUT(openvpnLeft().isEmpty(), qPrintable(openvpnLeft()), 10000);
     shoot(m_window.get(), QStringLiteral("undone"));
+}
+
+// "Remember" keeps the password only once the server took it; the next run then signs in from
+// the keychain (read without blocking the window) and asks nothing.
+void TestVpnGui::rememberedOnlyOnceTheVpnAcceptsIt()
+{
+    if (!m_keychain)
+        QSKIP("no keychain here (run under tests/secrets/with-keyring.sh)");
+    auto *run = m_page->findChild<QAbstractButton *>(QStringLiteral("runButton"));
+    click(run);
+    QDialog *dialog = waitForSignIn();
+    QVERIFY2(dialog, qPrintable(m_page->log()->text()));
+    signIn(dialog, QStringLiteral("pier"), QStringLiteral("wrong-password"), true);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_wizard->isBusy(), 60000);
+    QVERIFY2(shown().contains(QLatin1String("uthentication failed")), qPrintable(shown()));
+    QTest::qWait(500); // a write would have landed by now
+    SecretStore store;
+    QVERIFY(!store.readNow(kKeyBase + QStringLiteral("-password")).found);
+
+    click(run);
+    dialog = waitForSignIn();
+    QVERIFY2(dialog, qPrintable(m_page->log()->text()));
+    signIn(dialog, QStringLiteral("pier"), QStringLiteral("right-password"), true);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_wizard->isBusy(), 90000);
+    QCOMPARE(m_wizard->runner()->state(QStringLiteral("vpn.connect")), PlanRunner::StepState::Done);
+    QTRY_COMPARE_WITH_TIMEOUT(store.readNow(kKeyBase + QStringLiteral("-password")).value,
+                              QStringLiteral("right-password"), 10000);
+    QCOMPARE(store.readNow(kKeyBase + QStringLiteral("-user")).value, QStringLiteral("pier"));
+
+    ui::MessageBox::setNextAnswer(ui::MessageBox::Yes); // "Undo this step?"
+    click(m_page->findChild<QAbstractButton *>(QStringLiteral("undoButton")));
+    QTRY_VERIFY_WITH_TIMEOUT(!m_wizard->isBusy(), 30000);
+    QTRY_VERIFY2_WITH_TIMEOUT(openvpnLeft().isEmpty(), qPrintable(openvpnLeft()), 10000);
+
+    // Again: from the keychain, no dialog.
+    QElapsedTimer t;
+    t.start();
+    click(run);
+    bool asked = false;
+    while (m_wizard->isBusy() && t.elapsed() < 90000) {
+        if (QDialog *d = signInDialog()) {
+            asked = true;
+            d->reject();
+        }
+        QTest::qWait(50);
+    }
+    QVERIFY2(!asked, "the sign-in dialog asked although the keychain has the password");
+    QCOMPARE(m_wizard->runner()->state(QStringLiteral("vpn.connect")), PlanRunner::StepState::Done);
+    qInfo("Run with the keychain's password to the verdict: %lld ms", t.elapsed());
+    shoot(m_window.get(), QStringLiteral("from-keychain"));
+    ui::MessageBox::setNextAnswer(ui::MessageBox::Yes);
+    click(m_page->findChild<QAbstractButton *>(QStringLiteral("undoButton")));
+    QTRY_VERIFY_WITH_TIMEOUT(!m_wizard->isBusy(), 30000);
+    QTRY_VERIFY2_WITH_TIMEOUT(openvpnLeft().isEmpty(), qPrintable(openvpnLeft()), 10000);
 }
 
 QTEST_MAIN(TestVpnGui)
