@@ -914,6 +914,10 @@ void DeployWizard::setApp(const marathon::AppDefinition &app)
 
 void DeployWizard::rebuild()
 {
+    if (m_vpnDialog)
+        m_vpnDialog->reject();
+    m_pendingVpnSecret = {};
+    m_vpnRejected = false;
     if (m_plan) {
         m_plan->disconnect(this);
         m_plan->cancel();
@@ -951,6 +955,8 @@ void DeployWizard::rebuild()
                 });
         connect(m_plan, &deploy::DeployPlan::stepStateChanged, this,
                 [this](const QString &id, const QString &, State state, const QString &message) {
+                    if (id == QLatin1String("vpn.connect"))
+                        onVpnOutcome(state, message);
                     for (DeployStepPage *p : std::as_const(m_stepPages))
                         p->onStepState(id, state, message);
                     if (m_work == Work::Teardown && state == State::Undoing)
@@ -1028,12 +1034,10 @@ void DeployWizard::askVpnCredentials(const QString &realm,
                                      std::function<void(const vpn::Credentials &)> reply)
 {
     // As `pier vpn connect` finds them: the environment, then the keychain, then the user.
-    vpn::Credentials c;
-    c.user = qEnvironmentVariable("PIER_VPN_USER");
-    c.password = qEnvironmentVariable("PIER_VPN_PASSWORD");
-    if (!c.user.isEmpty() && qEnvironmentVariableIsSet("PIER_VPN_PASSWORD")) {
-        c.ok = true;
-        reply(c);
+    if (!qEnvironmentVariable("PIER_VPN_USER").isEmpty() &&
+        qEnvironmentVariableIsSet("PIER_VPN_PASSWORD")) {
+        reply({true, qEnvironmentVariable("PIER_VPN_USER"),
+               qEnvironmentVariable("PIER_VPN_PASSWORD"), {}});
         return;
     }
     const QString profile = m_journey ? m_journey->setup.profileName : m_profile;
@@ -1041,51 +1045,145 @@ void DeployWizard::askVpnCredentials(const QString &realm,
     const QString base =
         profile.isEmpty() ? QStringLiteral("vpn/%1").arg(QFileInfo(configPath).absoluteFilePath())
                           : QStringLiteral("profile/%1/vpn").arg(profile);
-    SecretStore store;
-    const SecretStore::ReadResult user = store.readNow(base + QStringLiteral("-user"));
-    const SecretStore::ReadResult password = store.readNow(base + QStringLiteral("-password"));
-    if (user.found && password.found) {
-        reply({true, user.value, password.value, {}});
+    m_pendingVpnSecret = {};
+    // Saved ones the server just rejected would only be rejected again: ask instead.
+    if (m_vpnRejected) {
+        showVpnSignIn(realm, base, {}, std::move(reply));
         return;
     }
-    bool remember = false;
+    // The keychain answers asynchronously (it may prompt to unlock): the window stays live.
+    auto *store = new SecretStore(QStringLiteral("Pier"), this);
+    QPointer<DeployWizard> guard(this);
+    store->read(base + QStringLiteral("-user"), [=](const SecretStore::ReadResult &user) {
+        store->read(base + QStringLiteral("-password"),
+                    [=](const SecretStore::ReadResult &password) {
+                        store->deleteLater();
+                        if (!guard)
+                            return;
+                        if (user.found && password.found) {
+                            reply({true, user.value, password.value, {}});
+                            return;
+                        }
+                        showVpnSignIn(realm, base, user.error, reply);
+                    });
+    });
+}
+
+void DeployWizard::showVpnSignIn(const QString &realm, const QString &keychainBase,
+                                 const ApiError &keychainError,
+                                 std::function<void(const vpn::Credentials &)> reply)
+{
+    const QString cancelled =
+        tr("VPN sign-in cancelled: no password was sent, and the OpenVPN Pier started for it "
+           "was stopped. Press Retry to sign in again.");
     if (!nextVpnAnswers().isEmpty()) {
-        c = nextVpnAnswers().takeFirst();
-    } else {
-        QDialog dialog(this);
-        dialog.setWindowTitle(tr("VPN sign-in"));
-        auto *form = new QFormLayout(&dialog);
-        auto *intro = wrapped(tr("OpenVPN asks for a user name and password to reach the "
-                                 "cluster's private network (%1).")
-                                  .arg(realm.isEmpty() ? QStringLiteral("Auth") : realm),
-                              &dialog);
-        form->addRow(intro);
-        auto *userEdit = new QLineEdit(&dialog);
-        auto *passwordEdit = new QLineEdit(&dialog);
-        passwordEdit->setEchoMode(QLineEdit::Password);
-        auto *keep = new QCheckBox(tr("&Remember in the keychain"), &dialog);
-        keep->setEnabled(!user.error.isError());
-        keep->setToolTip(user.error.isError() ? user.error.message : QString());
-        form->addRow(tr("&User name:"), userEdit);
-        form->addRow(tr("&Password:"), passwordEdit);
-        form->addRow(keep);
-        auto *buttons =
-            new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
-        connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
-        connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
-        form->addRow(buttons);
-        c.ok = dialog.exec() == QDialog::Accepted && !userEdit->text().isEmpty();
-        c.user = userEdit->text();
-        c.password = passwordEdit->text();
-        remember = keep->isChecked();
+        vpn::Credentials c = nextVpnAnswers().takeFirst();
+        if (!c.ok && c.error.isEmpty())
+            c.error = cancelled;
+        reply(c);
+        return;
     }
-    if (!c.ok && c.error.isEmpty())
-        c.error = tr("No VPN user name was given: run the step again to sign in.");
-    if (c.ok && remember) {
-        store.writeNow(base + QStringLiteral("-user"), c.user);
-        store.writeNow(base + QStringLiteral("-password"), c.password);
+    // Which VPN asks, so the user knows which password it wants.
+    const QString configPath = m_journey ? m_journey->setup.vpn.configPath : QString();
+    QString server;
+    if (auto *step = qobject_cast<vpn::VpnStep *>(
+            m_plan ? runner()->step(QStringLiteral("vpn.connect")) : nullptr)) {
+        const vpn::OvpnConfig::Remote r = step->config().remotes.value(0);
+        if (!r.host.isEmpty())
+            server = QStringLiteral("%1:%2").arg(r.host).arg(r.port);
     }
-    reply(c);
+    auto *dialog = new QDialog(this);
+    dialog->setObjectName(QStringLiteral("vpnSignIn"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowTitle(tr("VPN sign-in"));
+    dialog->setMinimumWidth(460);
+    auto *form = new QFormLayout(dialog);
+    QString text = tr("OpenVPN asks for the user name and password of the VPN <b>%1</b>%2 to reach "
+                      "the cluster's private network (Marathon and Mesos).")
+                       .arg(QFileInfo(configPath).fileName().toHtmlEscaped(),
+                            server.isEmpty() ? QString()
+                                             : tr(" (server %1)").arg(server.toHtmlEscaped()));
+    if (realm.compare(QLatin1String("Auth"), Qt::CaseInsensitive) != 0 && !realm.isEmpty())
+        text += QLatin1Char(' ') + tr("It asks for: %1.").arg(realm.toHtmlEscaped());
+    if (m_vpnRejected)
+        text += QStringLiteral("<br><br>") +
+                tr("<b>The server rejected the last user name and password.</b> Check them "
+                   "(your VPN administrator has them) and type them again.");
+    auto *intro = wrapped(text, dialog);
+    intro->setObjectName(QStringLiteral("vpnSignInText"));
+    intro->setTextFormat(Qt::RichText);
+    form->addRow(intro);
+    auto *userEdit = new QLineEdit(dialog);
+    userEdit->setObjectName(QStringLiteral("vpnUser"));
+    auto *passwordEdit = new QLineEdit(dialog);
+    passwordEdit->setObjectName(QStringLiteral("vpnPassword"));
+    passwordEdit->setEchoMode(QLineEdit::Password);
+    auto *keep = new QCheckBox(tr("&Remember in the keychain once the VPN accepts them"), dialog);
+    keep->setObjectName(QStringLiteral("vpnRemember"));
+    keep->setEnabled(!keychainError.isError());
+    keep->setToolTip(keychainError.isError() ? keychainError.message : QString());
+    form->addRow(tr("&User name:"), userEdit);
+    form->addRow(tr("&Password:"), passwordEdit);
+    form->addRow(keep);
+    if (keychainError.isError()) {
+        auto *why = wrapped(tr("%1 Pier asks again next time.").arg(keychainError.message),
+                            dialog);
+        why->setEnabled(false);
+        form->addRow(why);
+    }
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, dialog);
+    buttons->button(QDialogButtonBox::Ok)->setText(tr("&Sign In"));
+    buttons->button(QDialogButtonBox::Ok)->setEnabled(false);
+    connect(userEdit, &QLineEdit::textChanged, dialog, [buttons](const QString &t) {
+        buttons->button(QDialogButtonBox::Ok)->setEnabled(!t.trimmed().isEmpty());
+    });
+    connect(buttons, &QDialogButtonBox::accepted, dialog, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
+    form->addRow(buttons);
+    // Not exec(): no nested event loop under the plan's callbacks.
+    connect(dialog, &QDialog::finished, this,
+            [this, userEdit, passwordEdit, keep, keychainBase, cancelled, reply](int result) {
+                vpn::Credentials c;
+                c.ok = result == QDialog::Accepted && !userEdit->text().trimmed().isEmpty();
+                if (c.ok) {
+                    c.user = userEdit->text().trimmed();
+                    c.password = passwordEdit->text();
+                    // Stored only once the server accepted them (see the step's Done).
+                    if (keep->isChecked())
+                        m_pendingVpnSecret = {keychainBase, c.user, c.password};
+                } else {
+                    c.error = cancelled;
+                }
+                // The widgets go with the dialog; the password leaves with the reply.
+                passwordEdit->clear();
+                reply(c);
+            });
+    m_vpnDialog = dialog;
+    dialog->open();
+    userEdit->setFocus();
+}
+
+void DeployWizard::onVpnOutcome(PlanRunner::StepState state, const QString &message)
+{
+    if (state == PlanRunner::StepState::Done) {
+        m_vpnRejected = false;
+        if (!m_pendingVpnSecret.base.isEmpty()) {
+            const PendingVpnSecret s = std::exchange(m_pendingVpnSecret, {});
+            auto *store = new SecretStore(QStringLiteral("Pier"), this);
+            auto left = std::make_shared<int>(2);
+            auto written = [store, left](const ApiError &) {
+                if (--*left == 0)
+                    store->deleteLater();
+            };
+            store->write(s.base + QStringLiteral("-user"), s.user, written);
+            store->write(s.base + QStringLiteral("-password"), s.password, written);
+        }
+    } else if (state == PlanRunner::StepState::Failed ||
+               state == PlanRunner::StepState::Cancelled) {
+        m_vpnRejected = state == PlanRunner::StepState::Failed &&
+                        message.contains(QLatin1String("Authentication failed"));
+        m_pendingVpnSecret = {}; // rejected or never tried: not kept
+    }
 }
 
 void DeployWizard::startRun(const QStringList &ids)
@@ -1231,6 +1329,8 @@ void DeployWizard::onFinished(bool ok)
 
 void DeployWizard::stop()
 {
+    if (m_vpnDialog)
+        m_vpnDialog->reject();
     if (m_plan && runner()->isRunning()) {
         setStatus(tr("Stopping…"));
         m_plan->cancel();
@@ -1240,6 +1340,8 @@ void DeployWizard::stop()
 void DeployWizard::reject()
 {
     // Escape in an embedded wizard must not hide it; stop what runs (the journal keeps it).
+    if (m_vpnDialog)
+        m_vpnDialog->reject();
     if (m_plan && m_work != Work::None)
         m_plan->cancel();
 }

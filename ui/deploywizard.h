@@ -18,6 +18,7 @@ class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
 class QScrollArea;
+class QDialog;
 class QGridLayout;
 class QVBoxLayout;
 
@@ -177,6 +178,10 @@ private:
     void rebuild();
     void askVpnCredentials(const QString &realm,
                            std::function<void(const vpn::Credentials &)> reply);
+    void showVpnSignIn(const QString &realm, const QString &keychainBase,
+                       const ApiError &keychainError,
+                       std::function<void(const vpn::Credentials &)> reply);
+    void onVpnOutcome(PlanRunner::StepState state, const QString &message);
     void setStatus(const QString &text);
     void updateOverview();
     void updateCustomButtons();
@@ -201,6 +206,14 @@ private:
     bool m_holdChecks = false;
     QString m_scriptTarget;
     QHash<int, DeployStepPage *> m_stepPages;
+    // The VPN sign-in: its dialog while open; what to remember once the server accepts it;
+    // whether the server rejected the last answer (then the keychain's is not offered again).
+    QPointer<QDialog> m_vpnDialog;
+    struct PendingVpnSecret {
+        QString base, user, password;
+    };
+    PendingVpnSecret m_pendingVpnSecret;
+    bool m_vpnRejected = false;
 
     QListWidget *m_overview = nullptr;
     QLabel *m_status = nullptr;

@@ -154,7 +154,10 @@ VpnSession::VpnSession(const Options &options, const OvpnConfig &config, QObject
                        tr("OpenVPN asks for a user name and password, and Pier has none to give."));
                 return;
             }
-            emit progress(tr("OpenVPN asks for the '%1' user name and password.").arg(realm));
+            // "Auth" is OpenVPN's name for the usual sign-in; other realms say what they want.
+            emit progress(realm == QLatin1String("Auth")
+                              ? tr("OpenVPN asks for the VPN user name and password.")
+                              : tr("OpenVPN asks for the '%1' user name and password.").arg(realm));
             m_timer->stop(); // the user may take a while; the server timeout starts after
             m_credentials(realm, [this, realm, passwordToo,
                                   guard = QPointer<VpnSession>(this)](const Credentials &c) {

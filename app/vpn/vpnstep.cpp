@@ -159,7 +159,9 @@ void VpnStep::apply(const QVariantMap &, StepCallback done)
                               r.message);
         if (r.outcome == O::AuthFailed) {
             e.kind = ApiError::Kind::Auth;
-            e.hint = tr("Check the VPN user name and password saved in the keychain.");
+            e.hint = tr("Check the VPN user name and password (your VPN administrator has them), "
+                        "then run the step again: the window asks for them again; `pier` takes "
+                        "them from PIER_VPN_USER and PIER_VPN_PASSWORD, or the keychain.");
         } else if (r.outcome == O::ServerUnreachable) {
             e.hint = tr("Is this machine on a network that may reach the VPN server?");
         }
@@ -173,7 +175,15 @@ void VpnStep::verify(const QVariantMap &, StepCallback done)
     emit progress(tr("Proving Marathon and Mesos answer."));
     prove([this](const ReachabilityVerdict &v) {
         if (v.ok()) {
-            finish(StepResult::done(v.message, outputs()));
+            // Say which way they answered: through the VPN just connected, or as they were.
+            const bool viaVpn = m_connection.ok() && !m_connection.state.localIp.isEmpty();
+            finish(StepResult::done(
+                viaVpn ? tr("Connected through the VPN (server %1, this machine's tunnel "
+                            "address %2): %3")
+                             .arg(m_connection.state.remoteIp, m_connection.state.localIp,
+                                  v.message)
+                       : v.message,
+                outputs()));
             return;
         }
         finish(StepResult::failed(
