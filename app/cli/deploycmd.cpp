@@ -146,9 +146,10 @@ bool prepareDeploy(const QCommandLineParser &p, const marathon::AppDefinition &a
     // As `pier vpn connect`: the environment, then the keychain; asked on the terminal only
     // when not --headless (a script has nobody to answer).
     const bool mayPrompt = !p.isSet(QStringLiteral("headless"));
-    s.vpnCredentials = [profile = s.profileName, config = s.vpn.configPath, mayPrompt](
-                           const QString &, std::function<void(const vpn::Credentials &)> reply) {
-        reply(vpnCredentials(profile, config, mayPrompt));
+    s.vpnCredentials = [profile = s.profileName, config = s.vpn.configPath, mayPrompt,
+                        typed = j->typedVpn](const QString &,
+                                             std::function<void(const vpn::Credentials &)> reply) {
+        reply(vpnCredentials(profile, config, mayPrompt, typed.get()));
     };
     return true;
 }
@@ -270,6 +271,15 @@ int cmdDeploy(const QCommandLineParser &parser, const QStringList &args)
     DeployPlan plan(j.setup);
     if (!plan.loadJournal(&error))
         return fail(error);
+    // Credentials typed for the VPN are kept once it came up with them (verifying follows apply).
+    QObject::connect(
+        &plan, &DeployPlan::stepStateChanged, &plan,
+        [typed = j.typedVpn](const QString &id, const QString &, PlanRunner::StepState state,
+                             const QString &) {
+            if (id == QLatin1String("vpn.connect") &&
+                (state == PlanRunner::StepState::Verifying || state == PlanRunner::StepState::Done))
+                typed->save();
+        });
     if (parser.isSet(QStringLiteral("script"))) {
         dout() << plan.script();
         dout().flush();

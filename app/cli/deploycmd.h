@@ -1,5 +1,6 @@
 #pragma once
 
+#include "cli/vpncmd.h"
 #include "deploy/deployplan.h"
 
 #include <QStringList>
@@ -17,6 +18,8 @@ struct DeployJourney {
     std::unique_ptr<QObject> owner; // holds the GCE client
     std::unique_ptr<marathon::MarathonClient> marathon;
     deploy::DeploySetup setup;
+    // VPN credentials typed at the terminal, saved once the VPN step accepted them.
+    std::shared_ptr<TypedVpnCredentials> typedVpn = std::make_shared<TypedVpnCredentials>();
 };
 bool prepareDeploy(const QCommandLineParser &parser, const marathon::AppDefinition &app, int port,
                    DeployJourney *journey, QString *error);

@@ -69,7 +69,19 @@ QString prompt(const QString &question, bool secret)
 
 } // namespace
 
-vpn::Credentials vpnCredentials(const QString &profile, const QString &configPath, bool mayPrompt)
+void TypedVpnCredentials::save()
+{
+    if (!pending)
+        return;
+    SecretStore store;
+    store.writeNow(key + QStringLiteral("-user"), user);
+    store.writeNow(key + QStringLiteral("-password"), password);
+    pending = false;
+    password.clear();
+}
+
+vpn::Credentials vpnCredentials(const QString &profile, const QString &configPath, bool mayPrompt,
+                                TypedVpnCredentials *typed)
 {
     vpn::Credentials c;
     c.user = qEnvironmentVariable("PIER_VPN_USER");
@@ -92,10 +104,8 @@ vpn::Credentials vpnCredentials(const QString &profile, const QString &configPat
         c.user = prompt(QStringLiteral("VPN user name: "), false);
         c.password = prompt(QStringLiteral("VPN password: "), true);
         c.ok = !c.user.isEmpty();
-        if (c.ok && !user.error) {
-            store.writeNow(base + QStringLiteral("-user"), c.user);
-            store.writeNow(base + QStringLiteral("-password"), c.password);
-        }
+        if (c.ok && !user.error && typed)
+            *typed = {base, c.user, c.password, true};
         if (!c.ok)
             c.error = QStringLiteral("No VPN user name was given.");
         return c;
@@ -202,9 +212,10 @@ int cmdVpn(const QCommandLineParser &parser, const QStringList &args)
         return ok ? 0 : 1;
     }
     vpn::VpnStep step(o);
+    TypedVpnCredentials typed;
     step.setCredentialsProvider(
         [&](const QString &, std::function<void(const vpn::Credentials &)> reply) {
-            reply(vpnCredentials(profileName, o.configPath));
+            reply(vpnCredentials(profileName, o.configPath, true, &typed));
         });
     QObject::connect(&step, &Step::progress,
                      [](const QString &text) { say(QStringLiteral("  ") + text); });
@@ -247,6 +258,7 @@ int cmdVpn(const QCommandLineParser &parser, const QStringList &args)
         say(QStringLiteral("Verdict: %1. %2").arg(verdict, applied.error.toText()));
         return 1;
     }
+    typed.save(); // the VPN took them: worth keeping
     say(QStringLiteral("  %1").arg(applied.message));
     say(QStringLiteral("Proving Marathon and Mesos answer through it…"));
     const StepResult verified = runVerb(step, &vpn::VpnStep::verify);

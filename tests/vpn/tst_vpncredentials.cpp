@@ -49,6 +49,30 @@ private slots:
         QCOMPARE(c.password, QStringLiteral("s3cr\u00e9t"));
     }
 
+    void typedOnesAreKeptOnlyWhenAccepted()
+    {
+        // What was typed at a terminal waits for the VPN's answer: nothing in the keychain until
+        // save() (called once the connection came up), then both entries, the password forgotten.
+        const QString profile = m_profile + QStringLiteral("-typed");
+        const QString base = QStringLiteral("profile/%1/vpn").arg(profile);
+        cli::TypedVpnCredentials typed{base, QStringLiteral("carol"), QStringLiteral("typed-pw"),
+                                       true};
+        QVERIFY(!cli::vpnCredentials(profile, {}, false).ok); // not stored yet
+        typed.save();
+        QVERIFY(!typed.pending);
+        QVERIFY(typed.password.isEmpty());
+        const vpn::Credentials c = cli::vpnCredentials(profile, {}, false);
+        QVERIFY2(c.ok, qPrintable(c.error));
+        QCOMPARE(c.user, QStringLiteral("carol"));
+        QCOMPARE(c.password, QStringLiteral("typed-pw"));
+        // A rejected (never saved) set leaves nothing behind.
+        const QString other = m_profile + QStringLiteral("-rejected");
+        cli::TypedVpnCredentials rejected{QStringLiteral("profile/%1/vpn").arg(other),
+                                          QStringLiteral("dave"), QStringLiteral("wrong"), false};
+        rejected.save();
+        QVERIFY(!cli::vpnCredentials(other, {}, false).ok);
+    }
+
     void theEnvironmentComesFirst()
     {
         qputenv("PIER_VPN_USER", "bob");
