@@ -1036,8 +1036,10 @@ void DeployWizard::askVpnCredentials(const QString &realm,
     // As `pier vpn connect` finds them: the environment, then the keychain, then the user.
     if (!qEnvironmentVariable("PIER_VPN_USER").isEmpty() &&
         qEnvironmentVariableIsSet("PIER_VPN_PASSWORD")) {
-        reply({true, qEnvironmentVariable("PIER_VPN_USER"),
-               qEnvironmentVariable("PIER_VPN_PASSWORD"), {}});
+        reply({true,
+               qEnvironmentVariable("PIER_VPN_USER"),
+               qEnvironmentVariable("PIER_VPN_PASSWORD"),
+               {}});
         return;
     }
     const QString profile = m_journey ? m_journey->setup.profileName : m_profile;
@@ -1098,11 +1100,11 @@ void DeployWizard::showVpnSignIn(const QString &realm, const QString &keychainBa
     dialog->setWindowTitle(tr("VPN sign-in"));
     dialog->setMinimumWidth(460);
     auto *form = new QFormLayout(dialog);
-    QString text = tr("OpenVPN asks for the user name and password of the VPN <b>%1</b>%2 to reach "
-                      "the cluster's private network (Marathon and Mesos).")
-                       .arg(QFileInfo(configPath).fileName().toHtmlEscaped(),
-                            server.isEmpty() ? QString()
-                                             : tr(" (server %1)").arg(server.toHtmlEscaped()));
+    QString text =
+        tr("OpenVPN asks for the user name and password of the VPN <b>%1</b>%2 to reach "
+           "the cluster's private network (Marathon and Mesos).")
+            .arg(QFileInfo(configPath).fileName().toHtmlEscaped(),
+                 server.isEmpty() ? QString() : tr(" (server %1)").arg(server.toHtmlEscaped()));
     if (realm.compare(QLatin1String("Auth"), Qt::CaseInsensitive) != 0 && !realm.isEmpty())
         text += QLatin1Char(' ') + tr("It asks for: %1.").arg(realm.toHtmlEscaped());
     if (m_vpnRejected)
@@ -1126,8 +1128,7 @@ void DeployWizard::showVpnSignIn(const QString &realm, const QString &keychainBa
     form->addRow(tr("&Password:"), passwordEdit);
     form->addRow(keep);
     if (keychainError.isError()) {
-        auto *why = wrapped(tr("%1 Pier asks again next time.").arg(keychainError.message),
-                            dialog);
+        auto *why = wrapped(tr("%1 Pier asks again next time.").arg(keychainError.message), dialog);
         why->setEnabled(false);
         form->addRow(why);
     }
@@ -1315,6 +1316,10 @@ void DeployWizard::onFinished(bool ok)
             setStatus(tr("Not every step finished: this page says why. The others that did not "
                          "need it are done."));
         }
+    } else if (work == Work::Undo) {
+        setStatus(ok ? tr("Undone: what this page made is removed. Run it again when you want "
+                          "it back.")
+                     : tr("The undo did not finish: this page says why."));
     } else {
         if (ok && runner()->state(QStringLiteral("page")) == State::Done)
             setStatus(tr("The journey is complete: the app answers on %1.").arg(m_plan->url()));

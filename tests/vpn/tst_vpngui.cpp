@@ -13,11 +13,11 @@
 
 #include "core/profilestore.h"
 #include "deploy/deployplan.h"
+#include "secrets/secretstore.h"
 #include "ui/commandlog.h"
 #include "ui/deploywizard.h"
 #include "ui/mainwindow.h"
 #include "ui/messagebox.h"
-#include "secrets/secretstore.h"
 
 #include <QAbstractButton>
 #include <QApplication>
@@ -125,8 +125,8 @@ void TestVpnGui::initTestCase()
     // Into the client's namespace (this thread, hence what it starts and the threads it makes).
     m_hostNs = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
     QVERIFY(m_hostNs >= 0);
-    const int client =
-        ::open(sandbox::netnsPath(m_net->clientNs()).toLocal8Bit().constData(), O_RDONLY | O_CLOEXEC);
+    const int client = ::open(sandbox::netnsPath(m_net->clientNs()).toLocal8Bit().constData(),
+                              O_RDONLY | O_CLOEXEC);
     QVERIFY(client >= 0);
     QVERIFY2(::setns(client, CLONE_NEWNET) == 0, strerror(errno));
     ::close(client);
@@ -206,8 +206,8 @@ QString TestVpnGui::shoot(QWidget *w, const QString &name)
     QApplication::processEvents();
     const QString path = QDir(m_shots).filePath(
         QStringLiteral("vpngui-%1-%2.png").arg(++m_shot, 2, 10, QLatin1Char('0')).arg(name));
-    const QImage image = w->grab().toImage().convertToFormat(
-        QImage::Format_Indexed8, Qt::ThresholdDither | Qt::AvoidDither);
+    const QImage image = w->grab().toImage().convertToFormat(QImage::Format_Indexed8,
+                                                             Qt::ThresholdDither | Qt::AvoidDither);
     if (!image.save(path))
         return {};
     qInfo("screenshot: %s", qPrintable(path));
@@ -272,8 +272,8 @@ void TestVpnGui::wrongPasswordThenRetryConnectsAndProves()
     QString verdict = shown();
     QVERIFY2(verdict.contains(QLatin1String("uthentication failed")), qPrintable(verdict));
     QVERIFY2(verdict.contains(QLatin1String("your VPN administrator")), qPrintable(verdict));
-    QVERIFY2(openvpnLeft().isEmpty() || QTest::qWaitFor([&] { return openvpnLeft().isEmpty(); },
-                                                        10000),
+    QVERIFY2(openvpnLeft().isEmpty() ||
+                 QTest::qWaitFor([&] { return openvpnLeft().isEmpty(); }, 10000),
              qPrintable(openvpnLeft()));
     shoot(m_window.get(), QStringLiteral("rejected"));
 
@@ -300,13 +300,14 @@ void TestVpnGui::wrongPasswordThenRetryConnectsAndProves()
                  PlanRunner::StepState::Done,
              qPrintable(verdict + QLatin1Char('\n') + log.right(3000)));
     QVERIFY(m_page->isDone());
-    QVERIFY2(log.contains(QStringLiteral("Connected to the VPN server %1:1194")
-                              .arg(VpnTestNet::kServerAddress)),
-             qPrintable(log.right(3000)));
+    QVERIFY2(
+        log.contains(
+            QStringLiteral("Connected to the VPN server %1:1194").arg(VpnTestNet::kServerAddress)),
+        qPrintable(log.right(3000)));
     // The verdict: through the VPN, with the proof.
     QVERIFY2(verdict.contains(QLatin1String("Connected through the VPN")), qPrintable(verdict));
-    QVERIFY2(verdict.contains(QStringLiteral("Marathon at %1:8080 answered")
-                                  .arg(VpnTestNet::kPrivateAddress)),
+    QVERIFY2(verdict.contains(
+                 QStringLiteral("Marathon at %1:8080 answered").arg(VpnTestNet::kPrivateAddress)),
              qPrintable(verdict));
     QVERIFY2(log.contains(QStringLiteral("Marathon at %1:8080 answered /ping with HTTP 200")
                               .arg(VpnTestNet::kPrivateAddress)),
@@ -317,8 +318,8 @@ void TestVpnGui::wrongPasswordThenRetryConnectsAndProves()
     QVERIFY(m_net->requests() >= before + 2); // through the tunnel to the responders
     QCOMPARE(m_net->clientTunnels().size(), 1);
     // Secrets never in what the page shows.
-    for (const QString &shown : {verdict, log, m_page->findChild<QLabel *>(
-                                                      QStringLiteral("progressText"))->text()}) {
+    for (const QString &shown :
+         {verdict, log, m_page->findChild<QLabel *>(QStringLiteral("progressText"))->text()}) {
         QVERIFY(!shown.contains(QLatin1String("right-password")));
         QVERIFY(!shown.contains(QLatin1String("wrong-password")));
     }
@@ -330,6 +331,9 @@ void TestVpnGui::wrongPasswordThenRetryConnectsAndProves()
     click(m_page->findChild<QAbstractButton *>(QStringLiteral("undoButton")));
     QTRY_VERIFY_WITH_TIMEOUT(!m_wizard->isBusy(), 30000);
     QTRY_VERIFY2_WITH_TIMEOUT(openvpnLeft().isEmpty(), qPrintable(openvpnLeft()), 10000);
+    // The journey's status line says what just happened, not the run before it.
+    QVERIFY2(m_wizard->statusText().startsWith(QLatin1String("Undone")),
+             qPrintable(m_wizard->statusText()));
     shoot(m_window.get(), QStringLiteral("undone"));
 }
 
