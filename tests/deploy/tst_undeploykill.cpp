@@ -6,7 +6,9 @@
 // said "undoing" (and checks them against what the journal says Pier made). Then per step: deploy
 // in full, `pier undeploy` SIGKILLed on that step's "undoing" line, `pier undeploy` again: it
 // completes and the sandbox is exactly as before the deploy (no app, no GCE resource or tag of
-// Pier's, every node's iptables-save as before), the foreign things still there. Then for one
+// Pier's, every node's iptables-save as before), the foreign things still there. The same
+// killed on the step's next line instead (its work under way: a GCE delete operation running,
+// Marathon destroying the app; or, for a step without one, just undone). Then for one
 // step in the middle of the teardown, `pier deploy` runs after the killed undeploy instead: it
 // completes with one of each. GCE operations take 400 ms here. Needs root (SKIPs without), curl,
 // ssh and nc.
@@ -49,6 +51,8 @@ private slots:
     void initTestCase();
     void killUndoAtEachStep_data();
     void killUndoAtEachStep();
+    void killUndoUnderWay_data() { killUndoAtEachStep_data(); }
+    void killUndoUnderWay();
     void deployAfterKilledUndeploy();
     void cleanup();
     void cleanupTestCase();
@@ -59,14 +63,23 @@ private:
     {
         return test::runPier(args, m_config.path(), env(), timeoutMs);
     }
-    // `pier undeploy` SIGKILLed as TITLE starts undoing.
-    Killed undeployKilledAt(const QString &title)
+    // `pier undeploy` SIGKILLed as TITLE starts undoing; UNDERWAY: on TITLE's next line
+    // instead (its work in flight, e.g. a GCE operation running; or just undone).
+    Killed undeployKilledAt(const QString &title, bool underway = false)
     {
+        bool armed = false;
         return runKilled({QStringLiteral("undeploy")}, m_config.path(), m_id,
-                         [title](const QString &line) {
-                             return line == title + QStringLiteral(": undoing");
+                         [title, underway, &armed](const QString &line) {
+                             if (line == title + QStringLiteral(": undoing")) {
+                                 armed = true;
+                                 return !underway;
+                             }
+                             return armed && (line.startsWith(QStringLiteral("  ") + title +
+                                                              QStringLiteral(": ")) ||
+                                              line.startsWith(title + QStringLiteral(": ")));
                          });
     }
+    void killRerunCompare(const QString &title, bool underway);
     // The teardown's steps in the order they said "undoing" in ERR.
     static QStringList undoing(const QString &err)
     {
@@ -236,13 +249,24 @@ void TestUndeployKill::killUndoAtEachStep_data()
 void TestUndeployKill::killUndoAtEachStep()
 {
     QFETCH(QString, title);
+    killRerunCompare(title, false);
+}
+
+void TestUndeployKill::killUndoUnderWay()
+{
+    QFETCH(QString, title);
+    killRerunCompare(title, true);
+}
+
+void TestUndeployKill::killRerunCompare(const QString &title, bool underway)
+{
     QElapsedTimer round;
     round.start();
     deployInFull();
     if (QTest::currentTestFailed())
         return;
 
-    const Killed k = undeployKilledAt(title);
+    const Killed k = undeployKilledAt(title, underway);
     QVERIFY2(k.killed,
              qPrintable(QStringLiteral("\"%1\" never started undoing:\n%2").arg(title, k.err)));
     const auto again = pier({QStringLiteral("undeploy")});
@@ -254,8 +278,8 @@ void TestUndeployKill::killUndoAtEachStep()
     // Nothing left to resume or tear down.
     QVERIFY2(pier({QStringLiteral("undeploy")}).out.startsWith(QLatin1String("Nothing to undeploy")),
              qPrintable(why));
-    qInfo("killed as \"%s\" started undoing, after %lld ms; the rerun undid: %s; round %lld ms",
-          qPrintable(title), k.ms, qPrintable(undoing(again.err).join(QStringLiteral("; "))),
+    qInfo("killed after %lld ms on \"%s\"; the rerun undid: %s; round %lld ms", k.ms,
+          qPrintable(k.line), qPrintable(undoing(again.err).join(QStringLiteral("; "))),
           round.elapsed());
 }
 
