@@ -304,7 +304,9 @@ void AddressStep::verify(const QVariantMap &, StepCallback done)
 
 void AddressStep::undo(const QVariantMap &, StepCallback done)
 {
-    track(m_ctx->client()->deleteAddress(t().region, t().addressName), [this, done](GceReply *r) {
+    track(reportOperation(m_ctx->client()->deleteAddress(t().region, t().addressName),
+                          tr("Releasing %1").arg(t().addressName)),
+          [this, done](GceReply *r) {
         if (r->error() && !isNotFound(r->error()))
             return done(failure(r->error()));
         done(StepResult::done(tr("Released the address %1.").arg(t().addressName)));
@@ -403,7 +405,9 @@ void TargetPoolStep::verify(const QVariantMap &inputs, StepCallback done)
 
 void TargetPoolStep::undo(const QVariantMap &, StepCallback done)
 {
-    track(m_ctx->client()->deleteTargetPool(t().region, t().poolName), [this, done](GceReply *r) {
+    track(reportOperation(m_ctx->client()->deleteTargetPool(t().region, t().poolName),
+                          tr("Deleting the target pool %1").arg(t().poolName)),
+          [this, done](GceReply *r) {
         if (r->error() && !isNotFound(r->error()))
             return done(failure(r->error()));
         done(StepResult::done(tr("Deleted the target pool %1.").arg(t().poolName)));
@@ -710,7 +714,9 @@ void PoolInstancesStep::undo(const QVariantMap &inputs, StepCallback done)
     QStringList urls;
     for (const QString &name : added)
         urls << m_ctx->url(QStringLiteral("zones/%1/instances/%2").arg(t().zone, name));
-    track(m_ctx->client()->removeInstances(t().region, t().poolName, urls), [this, done,
+    track(reportOperation(m_ctx->client()->removeInstances(t().region, t().poolName, urls),
+                          tr("Taking the nodes out of %1").arg(t().poolName)),
+          [this, done,
                                                                              added](GceReply *r) {
         if (r->error() && !isNotFound(r->error()))
             return done(failure(r->error()));
@@ -844,7 +850,8 @@ void ForwardingRuleStep::verify(const QVariantMap &inputs, StepCallback done)
 
 void ForwardingRuleStep::undo(const QVariantMap &, StepCallback done)
 {
-    track(m_ctx->client()->deleteForwardingRule(t().region, t().ruleName),
+    track(reportOperation(m_ctx->client()->deleteForwardingRule(t().region, t().ruleName),
+                          tr("Deleting the forwarding rule %1").arg(t().ruleName)),
           [this, done](GceReply *r) {
               if (r->error() && !isNotFound(r->error()))
                   return done(failure(r->error()));
@@ -1212,7 +1219,9 @@ void FirewallStep::verify(const QVariantMap &inputs, StepCallback done)
 
 void FirewallStep::undo(const QVariantMap &, StepCallback done)
 {
-    track(m_ctx->client()->deleteFirewall(t().firewallName), [this, done](GceReply *r) {
+    track(reportOperation(m_ctx->client()->deleteFirewall(t().firewallName),
+                          tr("Deleting the firewall rule %1").arg(t().firewallName)),
+          [this, done](GceReply *r) {
         if (r->error() && !isNotFound(r->error()))
             return done(failure(r->error()));
         done(StepResult::done(tr("Deleted the firewall rule %1.").arg(t().firewallName)));

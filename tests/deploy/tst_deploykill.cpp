@@ -13,6 +13,7 @@
 // take 400 ms here (2 s by default): the whole test runs in about a minute. Needs root (SKIPs
 // without), curl, ssh and nc.
 #include "cluster/clustertestutil.h"
+#include "deploytestutil.h"
 #include "common/pierprocess.h"
 #include "gce/credentials.h"
 
@@ -32,6 +33,7 @@
 using namespace pier;
 using namespace pier::sandbox;
 using namespace pier::sandbox::testutil;
+using namespace pier::test::deploy;
 
 namespace {
 
@@ -39,27 +41,6 @@ const QString kNginx = QStringLiteral(PIER_TEST_DATA "/../../resources/templates
 // Short enough for 11 rounds, long enough that a kill on an operation's first line lands inside
 // it (the test kills within milliseconds of reading the line).
 const char *const kOperationMs = "400";
-
-// What the sandbox holds that a journey can make or change.
-struct Snapshot {
-    QStringList addresses, pools, rules, firewalls; // names
-    QMap<QString, QStringList> poolInstances;       // pool → its instances' names, as listed
-    QMap<QString, QStringList> tags;                // instance → its tags
-    QList<QPair<QString, int>> apps;                // Marathon app id, instances
-    QMap<QString, int> runningTasks;                // app id → tasks TASK_RUNNING
-    int tasks = 0;
-    QString error;
-};
-
-QStringList minus(const QStringList &a, const QStringList &b)
-{
-    QStringList out;
-    for (const QString &s : a) {
-        if (!b.contains(s))
-            out << s;
-    }
-    return out;
-}
 
 } // namespace
 
@@ -80,19 +61,11 @@ private:
     {
         return test::runPier(args, m_config.path(), env(), timeoutMs);
     }
-    struct Killed {
-        bool killed = false;
-        QString line; // the line it was killed on
-        QString err;  // everything it printed
-        qint64 ms = 0;
-    };
     // Killed on TITLE's first line after "applying" that contains WHEN (empty: any).
     Killed deployKilledAt(const QString &title, const QString &when = {});
     void resumeCountUndeploy(const Killed &k);
-    QJsonObject gceGet(const QString &path);
-    QJsonArray curlJson(const QString &path);
-    Snapshot snapshot();
-    QMap<QString, QString> nodeRules();
+    Snapshot snapshot() const { return m_view.snapshot(); }
+    QMap<QString, QString> nodeRules() const { return m_view.nodeRules(); }
     QByteArray fetch(const QString &url)
     {
         return run(QStringLiteral("curl"),
@@ -117,9 +90,10 @@ private:
 
     QString m_id;
     QTemporaryDir m_config;
-    QJsonObject m_up;
-    QString m_proxy;
-    QString m_token;
+    SandboxView m_view;
+    QJsonObject &m_up = m_view.up;
+    QString &m_proxy = m_view.proxy;
+    QString &m_token = m_view.token;
     QStringList m_steps; // the plan's step titles, in plan order
     QStringList m_nodes; // GCE instance names
     Snapshot m_before;
@@ -193,170 +167,27 @@ void TestDeployKill::killAtEachStep_data()
         QTest::newRow(qPrintable(t)) << t;
 }
 
-TestDeployKill::Killed TestDeployKill::deployKilledAt(const QString &title, const QString &when)
+Killed TestDeployKill::deployKilledAt(const QString &title, const QString &when)
 {
-    Killed k;
-    QElapsedTimer clock;
-    clock.start();
-    QProcess p;
-    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
-    e.insert(QStringLiteral("XDG_CONFIG_HOME"), m_config.path());
-    e.insert(QStringLiteral("PIER_SANDBOX_ID"), m_id);
-    p.setProcessEnvironment(e);
-    QByteArray buffer;
     bool armed = false; // the step said "applying": its next line means its work is under way
-    // "[  1.2s] TITLE: state — message" and "[  1.2s]   TITLE: progress".
-    static const QRegularExpression stamp(QStringLiteral("^\\[\\s*[\\d.]+s\\] "));
-    connect(&p, &QProcess::readyReadStandardError, &p, [&] {
-        buffer += p.readAllStandardError();
-        qsizetype nl;
-        while (!k.killed && (nl = buffer.indexOf('\n')) >= 0) {
-            QString line = QString::fromUtf8(buffer.left(nl));
-            buffer.remove(0, nl + 1);
-            k.err += line + QLatin1Char('\n');
-            line.remove(stamp);
-            const bool state = line.startsWith(title + QStringLiteral(": "));
-            const bool progress =
-                line.startsWith(QStringLiteral("  ") + title + QStringLiteral(": "));
-            if (!state && !progress)
-                continue;
-            const QString rest = line.mid(line.indexOf(title) + title.size() + 2);
-            if (state && rest.startsWith(QLatin1String("applying"))) {
-                armed = true;
-                continue;
-            }
-            // A read-only step (check done, nothing to apply) works in verify.
-            if ((armed && rest.contains(when)) ||
-                (when.isEmpty() && state && rest.startsWith(QLatin1String("verifying")))) {
-                ::kill(pid_t(p.processId()), SIGKILL);
-                k.killed = true;
-                k.line = line;
-                k.ms = clock.elapsed();
-            }
-        }
-    });
-    p.start(QStringLiteral(PIER_BINARY), {QStringLiteral("deploy"), kNginx});
-    if (!p.waitForStarted())
-        return k;
-    // QProcess delivers readyRead while it waits.
-    p.waitForFinished(240000);
-    if (!k.killed)
-        k.err += QString::fromUtf8(buffer + p.readAllStandardError());
-    return k;
-}
-
-QJsonObject TestDeployKill::gceGet(const QString &path)
-{
-    const QString base = m_up.value(QStringLiteral("gce_endpoint")).toString();
-    QNetworkAccessManager nam;
-    QNetworkRequest request(
-        QUrl(base + (base.endsWith(QLatin1Char('/')) ? QString() : QStringLiteral("/")) +
-             QStringLiteral("projects/") + m_up.value(QStringLiteral("gce_project")).toString() +
-             QLatin1Char('/') + path));
-    request.setRawHeader("Authorization", "Bearer " + m_token.toUtf8());
-    QNetworkReply *reply = nam.get(request);
-    QEventLoop loop;
-    connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
-    QTimer::singleShot(10000, &loop, &QEventLoop::quit);
-    loop.exec();
-    const QByteArray body = reply->isFinished() ? reply->readAll() : QByteArray();
-    const bool ok = reply->isFinished() && reply->error() == QNetworkReply::NoError;
-    delete reply;
-    if (!ok)
-        return {{QStringLiteral("error"), QString::fromUtf8(body.isEmpty() ? "no answer" : body)}};
-    return QJsonDocument::fromJson(body).object();
-}
-
-QJsonArray TestDeployKill::curlJson(const QString &path)
-{
-    const Run r = run(QStringLiteral("curl"),
-                      {QStringLiteral("-sf"), QStringLiteral("-m"), QStringLiteral("10"),
-                       QStringLiteral("--socks5-hostname"), m_proxy,
-                       m_up.value(QStringLiteral("marathon")).toString() + path});
-    const QJsonObject o = QJsonDocument::fromJson(r.out).object();
-    return o
-        .value(o.contains(QLatin1String("apps")) ? QStringLiteral("apps") : QStringLiteral("tasks"))
-        .toArray();
-}
-
-Snapshot TestDeployKill::snapshot()
-{
-    Snapshot s;
-    const QString region = m_up.value(QStringLiteral("gce_region")).toString();
-    const QString zone = m_up.value(QStringLiteral("gce_zone")).toString();
-    auto names = [&](const QString &path, QStringList *out) {
-        const QJsonObject o = gceGet(path);
-        if (o.contains(QLatin1String("error")))
-            s.error += path + QStringLiteral(": ") + o.value(QStringLiteral("error")).toString();
-        for (const QJsonValue &i : o.value(QStringLiteral("items")).toArray()) {
-            *out << i[QStringLiteral("name")].toString();
-            if (path.endsWith(QLatin1String("/targetPools"))) {
-                QStringList members;
-                for (const QJsonValue &m : i[QStringLiteral("instances")].toArray())
-                    members << m.toString().section(QLatin1Char('/'), -1);
-                s.poolInstances.insert(i[QStringLiteral("name")].toString(), members);
-            }
-        }
-    };
-    names(QStringLiteral("regions/%1/addresses").arg(region), &s.addresses);
-    names(QStringLiteral("regions/%1/targetPools").arg(region), &s.pools);
-    names(QStringLiteral("regions/%1/forwardingRules").arg(region), &s.rules);
-    names(QStringLiteral("global/firewalls"), &s.firewalls);
-    const QJsonObject instances = gceGet(QStringLiteral("zones/%1/instances").arg(zone));
-    for (const QJsonValue &i : instances.value(QStringLiteral("items")).toArray()) {
-        QStringList tags;
-        for (const QJsonValue &t : i[QStringLiteral("tags")][QStringLiteral("items")].toArray())
-            tags << t.toString();
-        s.tags.insert(i[QStringLiteral("name")].toString(), tags);
-    }
-    for (const QJsonValue &a : curlJson(QStringLiteral("/v2/apps")))
-        s.apps << qMakePair(a[QStringLiteral("id")].toString(),
-                            a[QStringLiteral("instances")].toInt());
-    for (const QJsonValue &t : curlJson(QStringLiteral("/v2/tasks"))) {
-        ++s.tasks;
-        if (t[QStringLiteral("state")].toString() == QLatin1String("TASK_RUNNING"))
-            ++s.runningTasks[t[QStringLiteral("appId")].toString()];
-    }
-    return s;
-}
-
-// Every node's rules as iptables-save prints them, without its comments and counters; the nodes
-// read at once, each over OpenSSH's ssh through the sandbox's proxy.
-QMap<QString, QString> TestDeployKill::nodeRules()
-{
-    const QString proxyCommand = QStringLiteral("nc -X 5 -x %1 %h %p").arg(m_proxy);
-    QList<std::shared_ptr<QProcess>> procs;
-    QStringList names;
-    for (const QJsonValue &n : m_up.value(QStringLiteral("nodes")).toArray()) {
-        auto p = std::make_shared<QProcess>();
-        p->start(QStringLiteral("ssh"),
-                 {QStringLiteral("-F"), QStringLiteral("/dev/null"), QStringLiteral("-o"),
-                  QStringLiteral("BatchMode=yes"), QStringLiteral("-o"),
-                  QStringLiteral("ProxyCommand=") + proxyCommand, QStringLiteral("-o"),
-                  QStringLiteral("UserKnownHostsFile=") +
-                      m_up.value(QStringLiteral("known_hosts")).toString(),
-                  QStringLiteral("-o"), QStringLiteral("StrictHostKeyChecking=yes"),
-                  QStringLiteral("-i"), m_up.value(QStringLiteral("ssh_key_file")).toString(),
-                  m_up.value(QStringLiteral("ssh_user")).toString() + QLatin1Char('@') +
-                      n[QStringLiteral("external_address")].toString(),
-                  QStringLiteral("sudo iptables-save")});
-        procs << p;
-        names << n[QStringLiteral("name")].toString();
-    }
-    QMap<QString, QString> rules;
-    for (int i = 0; i < procs.size(); ++i) {
-        QProcess &p = *procs.at(i);
-        const bool ok =
-            p.waitForFinished(30000) && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
-        QString text =
-            QString::fromUtf8(ok ? p.readAllStandardOutput() : "ERROR " + p.readAllStandardError());
-        text.remove(
-            QRegularExpression(QStringLiteral("^#[^\n]*\n"), QRegularExpression::MultilineOption));
-        text.replace(QRegularExpression(QStringLiteral("\\[\\d+:\\d+\\]")),
-                     QStringLiteral("[0:0]"));
-        rules.insert(names.at(i), text);
-    }
-    return rules;
+    // "TITLE: state — message" and "  TITLE: progress".
+    return runKilled({QStringLiteral("deploy"), kNginx}, m_config.path(), m_id,
+                     [&](const QString &line) {
+                         const bool state = line.startsWith(title + QStringLiteral(": "));
+                         const bool progress =
+                             line.startsWith(QStringLiteral("  ") + title + QStringLiteral(": "));
+                         if (!state && !progress)
+                             return false;
+                         const QString rest = line.mid(line.indexOf(title) + title.size() + 2);
+                         if (state && rest.startsWith(QLatin1String("applying"))) {
+                             armed = true;
+                             return false;
+                         }
+                         // A read-only step (check done, nothing to apply) works in verify.
+                         return (armed && rest.contains(when)) ||
+                                (when.isEmpty() && state &&
+                                 rest.startsWith(QLatin1String("verifying")));
+                     });
 }
 
 void TestDeployKill::killAtEachStep()
