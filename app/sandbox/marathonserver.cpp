@@ -976,8 +976,11 @@ struct MarathonServer::Private {
 
     bool deploymentDone(const Deployment &d) const
     {
+        // The app left the list at the DELETE and its tasks were killed: the stop is done
+        // (deploymentStepMs later), also when the same id was created again meanwhile — else
+        // that new app would wait forever behind a stop deployment that never ends.
         if (d.stop)
-            return !apps.contains(d.appId);
+            return true;
         const auto it = apps.constFind(d.appId);
         if (it == apps.constEnd())
             return true;

@@ -71,6 +71,46 @@ Outcome run(PlanRunner &runner, const QString &stepId, bool undo = false)
 class TestLaunchStep : public QObject {
     Q_OBJECT
 private slots:
+    void launchRightAfterADestroyCompletes()
+    {
+        // An undeploy killed while Marathon destroys the app, then a deploy at once: the new
+        // app's deployment must end although the destroy's was still running when it began
+        // (the sandbox's stop deployment used to wait for the id to be gone, for ever).
+        MarathonServer::Options o = fast();
+        o.deploymentStepMs = 1500;
+        MarathonServer server(o);
+        QVERIFY(server.listen());
+        MarathonClient client(configFor(server));
+        {
+            PlanRunner first;
+            auto *launch = new LaunchStep(&client, nginx());
+            launch->setPollIntervalMs(50);
+            first.addStep(launch);
+            const Outcome o1 = run(first, launch->id());
+            QVERIFY2(o1.ok, qPrintable(o1.result.message));
+        }
+        MarathonReply *destroy = client.deleteApp(QStringLiteral("/nginx"));
+        QSignalSpy destroyed(destroy, &MarathonReply::finished);
+        QVERIFY(destroyed.wait(5000));
+        QVERIFY2(!destroy->error().isError(), qPrintable(destroy->error().message));
+
+        PlanRunner runner;
+        auto *step = new LaunchStep(&client, nginx());
+        step->setPollIntervalMs(50);
+        runner.addStep(step);
+        QStringList progress;
+        connect(&runner, &PlanRunner::stepProgress, this,
+                [&](const QString &, const QString &t) { progress << t; });
+        const Outcome out = run(runner, step->id());
+        QVERIFY2(out.ok, qPrintable(out.result.message + QLatin1Char('\n') +
+                                    progress.join(QLatin1Char('\n'))));
+        MarathonReply *after = client.getApp(QStringLiteral("/nginx"));
+        QSignalSpy got(after, &MarathonReply::finished);
+        QVERIFY(got.wait(5000));
+        QVERIFY2(!after->error().isError(), qPrintable(after->error().message));
+        QCOMPARE(after->app().tasksRunning, 1);
+    }
+
     void launchesANewAppUntilItRuns()
     {
         MarathonServer server(fast());
