@@ -213,8 +213,12 @@ qint64 startDaemon(const Cluster &cluster, bool legacy, int proxyPort, QString *
     QList<QByteArray> args;
     if (userNamespace)
         args << QFile::encodeName(sandbox::findProgram(QStringLiteral("unshare")))
-             << "--map-current-user" << "--keep-caps" << "--mount" << "--";
-    args << program << "sandbox" << "serve";
+             << "--map-current-user"
+             << "--keep-caps"
+             << "--mount"
+             << "--";
+    args << program << "sandbox"
+         << "serve";
     for (const QString &a : netArgs)
         args << a.toLocal8Bit();
     if (legacy)
@@ -577,9 +581,9 @@ int up(const QCommandLineParser &parser, Cluster &cluster)
         if (pid <= 0)
             return undo(error);
         // Through our own descriptor: a daemon that fails removes its state dir, log included.
-        const QString log = logFd >= 0 ? QStringLiteral("/proc/self/fd/%1").arg(logFd)
-                                       : sandbox::sandboxLogDir(cluster.stateDir()) +
-                                             QStringLiteral("/daemon.log");
+        const QString log =
+            logFd >= 0 ? QStringLiteral("/proc/self/fd/%1").arg(logFd)
+                       : sandbox::sandboxLogDir(cluster.stateDir()) + QStringLiteral("/daemon.log");
         while (!(info = runningDaemon(cluster))) {
             int status = 0;
             if (::waitpid(pid_t(pid), &status, WNOHANG) == pid || !pidAlive(pid))
@@ -656,8 +660,7 @@ int serveInUserNamespace(const QCommandLineParser &parser, Cluster &cluster)
 
 int serve(const QCommandLineParser &parser, Cluster &cluster)
 {
-    if (::geteuid() != 0 && sandbox::inUserNamespace() &&
-        sandbox::haveNamespacePrivileges(nullptr))
+    if (::geteuid() != 0 && sandbox::inUserNamespace() && sandbox::haveNamespacePrivileges(nullptr))
         return serveInUserNamespace(parser, cluster);
     QString problem;
     const std::optional<ClusterStatus> s = cluster.status(&problem);

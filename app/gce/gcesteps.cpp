@@ -307,10 +307,10 @@ void AddressStep::undo(const QVariantMap &, StepCallback done)
     track(reportOperation(m_ctx->client()->deleteAddress(t().region, t().addressName),
                           tr("Releasing %1").arg(t().addressName)),
           [this, done](GceReply *r) {
-        if (r->error() && !isNotFound(r->error()))
-            return done(failure(r->error()));
-        done(StepResult::done(tr("Released the address %1.").arg(t().addressName)));
-    });
+              if (r->error() && !isNotFound(r->error()))
+                  return done(failure(r->error()));
+              done(StepResult::done(tr("Released the address %1.").arg(t().addressName)));
+          });
 }
 
 // ---- the target pool ----------------------------------------------------------------------
@@ -408,10 +408,10 @@ void TargetPoolStep::undo(const QVariantMap &, StepCallback done)
     track(reportOperation(m_ctx->client()->deleteTargetPool(t().region, t().poolName),
                           tr("Deleting the target pool %1").arg(t().poolName)),
           [this, done](GceReply *r) {
-        if (r->error() && !isNotFound(r->error()))
-            return done(failure(r->error()));
-        done(StepResult::done(tr("Deleted the target pool %1.").arg(t().poolName)));
-    });
+              if (r->error() && !isNotFound(r->error()))
+                  return done(failure(r->error()));
+              done(StepResult::done(tr("Deleted the target pool %1.").arg(t().poolName)));
+          });
 }
 
 // ---- the health check ---------------------------------------------------------------------
@@ -716,13 +716,12 @@ void PoolInstancesStep::undo(const QVariantMap &inputs, StepCallback done)
         urls << m_ctx->url(QStringLiteral("zones/%1/instances/%2").arg(t().zone, name));
     track(reportOperation(m_ctx->client()->removeInstances(t().region, t().poolName, urls),
                           tr("Taking the nodes out of %1").arg(t().poolName)),
-          [this, done,
-                                                                             added](GceReply *r) {
-        if (r->error() && !isNotFound(r->error()))
-            return done(failure(r->error()));
-        done(StepResult::done(
-            tr("Took %1 out of the pool %2.").arg(added.join(QStringLiteral(", ")), t().poolName)));
-    });
+          [this, done, added](GceReply *r) {
+              if (r->error() && !isNotFound(r->error()))
+                  return done(failure(r->error()));
+              done(StepResult::done(tr("Took %1 out of the pool %2.")
+                                        .arg(added.join(QStringLiteral(", ")), t().poolName)));
+          });
 }
 
 // ---- the forwarding rule ------------------------------------------------------------------
@@ -1222,10 +1221,10 @@ void FirewallStep::undo(const QVariantMap &, StepCallback done)
     track(reportOperation(m_ctx->client()->deleteFirewall(t().firewallName),
                           tr("Deleting the firewall rule %1").arg(t().firewallName)),
           [this, done](GceReply *r) {
-        if (r->error() && !isNotFound(r->error()))
-            return done(failure(r->error()));
-        done(StepResult::done(tr("Deleted the firewall rule %1.").arg(t().firewallName)));
-    });
+              if (r->error() && !isNotFound(r->error()))
+                  return done(failure(r->error()));
+              done(StepResult::done(tr("Deleted the firewall rule %1.").arg(t().firewallName)));
+          });
 }
 
 // ---- the plan -----------------------------------------------------------------------------

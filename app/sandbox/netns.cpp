@@ -385,11 +385,11 @@ QString userNamespacesUnavailable()
         return QStringLiteral("AppArmor restricts unprivileged user namespaces here (allow them "
                               "with: sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0)");
     const QString unshare = findProgram(QStringLiteral("unshare"));
-    const ProcessResult r =
-        runProcess(unshare, {QStringLiteral("--map-current-user"), QStringLiteral("--keep-caps"),
-                             QStringLiteral("--mount"), QStringLiteral("--"),
-                             findProgram(QStringLiteral("true"))},
-                   {}, 10000);
+    const ProcessResult r = runProcess(unshare,
+                                       {QStringLiteral("--map-current-user"),
+                                        QStringLiteral("--keep-caps"), QStringLiteral("--mount"),
+                                        QStringLiteral("--"), findProgram(QStringLiteral("true"))},
+                                       {}, 10000);
     if (!r.ok())
         return QStringLiteral("this kernel refuses an unprivileged user namespace (%1); a "
                               "container or a seccomp policy may forbid it")

@@ -178,11 +178,11 @@ void VpnStep::verify(const QVariantMap &, StepCallback done)
             // Say which way they answered: through the VPN just connected, or as they were.
             const bool viaVpn = m_connection.ok() && !m_connection.state.localIp.isEmpty();
             finish(StepResult::done(
-                viaVpn ? tr("Connected through the VPN (server %1, this machine's tunnel "
-                            "address %2): %3")
-                             .arg(m_connection.state.remoteIp, m_connection.state.localIp,
-                                  v.message)
-                       : v.message,
+                viaVpn
+                    ? tr("Connected through the VPN (server %1, this machine's tunnel "
+                         "address %2): %3")
+                          .arg(m_connection.state.remoteIp, m_connection.state.localIp, v.message)
+                    : v.message,
                 outputs()));
             return;
         }

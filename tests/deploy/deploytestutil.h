@@ -62,9 +62,8 @@ struct SandboxView {
                  QLatin1Char('/') + path));
         request.setRawHeader("Authorization", "Bearer " + token.toUtf8());
         request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
-        QNetworkReply *reply =
-            nam.sendCustomRequest(request, verb,
-                                  body.isEmpty() ? QByteArray() : QJsonDocument(body).toJson());
+        QNetworkReply *reply = nam.sendCustomRequest(
+            request, verb, body.isEmpty() ? QByteArray() : QJsonDocument(body).toJson());
         QEventLoop loop;
         QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
         QTimer::singleShot(10000, &loop, &QEventLoop::quit);
@@ -80,10 +79,11 @@ struct SandboxView {
 
     QJsonArray marathon(const QString &path) const
     {
-        const sandbox::testutil::Run r = sandbox::testutil::run(
-            QStringLiteral("curl"), {QStringLiteral("-sf"), QStringLiteral("-m"),
-                                     QStringLiteral("10"), QStringLiteral("--socks5-hostname"),
-                                     proxy, up.value(QStringLiteral("marathon")).toString() + path});
+        const sandbox::testutil::Run r =
+            sandbox::testutil::run(QStringLiteral("curl"),
+                                   {QStringLiteral("-sf"), QStringLiteral("-m"),
+                                    QStringLiteral("10"), QStringLiteral("--socks5-hostname"),
+                                    proxy, up.value(QStringLiteral("marathon")).toString() + path});
         const QJsonObject o = QJsonDocument::fromJson(r.out).object();
         return o
             .value(o.contains(QLatin1String("apps")) ? QStringLiteral("apps")
@@ -99,7 +99,8 @@ struct SandboxView {
         auto names = [&](const QString &path, QStringList *out) {
             const QJsonObject o = gce(path);
             if (o.contains(QLatin1String("error")))
-                s.error += path + QStringLiteral(": ") + o.value(QStringLiteral("error")).toString();
+                s.error +=
+                    path + QStringLiteral(": ") + o.value(QStringLiteral("error")).toString();
             for (const QJsonValue &i : o.value(QStringLiteral("items")).toArray()) {
                 *out << i[QStringLiteral("name")].toString();
                 if (path.endsWith(QLatin1String("/targetPools"))) {
@@ -189,7 +190,8 @@ struct Killed {
     qint64 ms = 0;
 };
 
-inline Killed runKilled(const QStringList &args, const QString &configHome, const QString &sandboxId,
+inline Killed runKilled(const QStringList &args, const QString &configHome,
+                        const QString &sandboxId,
                         const std::function<bool(const QString &line)> &killOn)
 {
     Killed k;

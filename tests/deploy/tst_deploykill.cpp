@@ -13,8 +13,8 @@
 // take 400 ms here (2 s by default): the whole test runs in about a minute. Needs root (SKIPs
 // without), curl, ssh and nc.
 #include "cluster/clustertestutil.h"
-#include "deploytestutil.h"
 #include "common/pierprocess.h"
+#include "deploytestutil.h"
 #include "gce/credentials.h"
 
 #include <QElapsedTimer>
@@ -171,23 +171,22 @@ Killed TestDeployKill::deployKilledAt(const QString &title, const QString &when)
 {
     bool armed = false; // the step said "applying": its next line means its work is under way
     // "TITLE: state — message" and "  TITLE: progress".
-    return runKilled({QStringLiteral("deploy"), kNginx}, m_config.path(), m_id,
-                     [&](const QString &line) {
-                         const bool state = line.startsWith(title + QStringLiteral(": "));
-                         const bool progress =
-                             line.startsWith(QStringLiteral("  ") + title + QStringLiteral(": "));
-                         if (!state && !progress)
-                             return false;
-                         const QString rest = line.mid(line.indexOf(title) + title.size() + 2);
-                         if (state && rest.startsWith(QLatin1String("applying"))) {
-                             armed = true;
-                             return false;
-                         }
-                         // A read-only step (check done, nothing to apply) works in verify.
-                         return (armed && rest.contains(when)) ||
-                                (when.isEmpty() && state &&
-                                 rest.startsWith(QLatin1String("verifying")));
-                     });
+    return runKilled(
+        {QStringLiteral("deploy"), kNginx}, m_config.path(), m_id, [&](const QString &line) {
+            const bool state = line.startsWith(title + QStringLiteral(": "));
+            const bool progress =
+                line.startsWith(QStringLiteral("  ") + title + QStringLiteral(": "));
+            if (!state && !progress)
+                return false;
+            const QString rest = line.mid(line.indexOf(title) + title.size() + 2);
+            if (state && rest.startsWith(QLatin1String("applying"))) {
+                armed = true;
+                return false;
+            }
+            // A read-only step (check done, nothing to apply) works in verify.
+            return (armed && rest.contains(when)) ||
+                   (when.isEmpty() && state && rest.startsWith(QLatin1String("verifying")));
+        });
 }
 
 void TestDeployKill::killAtEachStep()

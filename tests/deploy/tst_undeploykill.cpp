@@ -39,8 +39,9 @@ const char *const kOperationMs = "400";
 // Not Pier's: made before any deploy, they must outlive every teardown.
 const QString kForeignFirewall = QStringLiteral("by-hand-8443");
 const QString kForeignAddress = QStringLiteral("by-hand-address");
-const QString kForeignRule = QStringLiteral("-s 198.51.100.7/32 -p tcp -m tcp --dport 80 -m comment "
-                                            "--comment by-hand -j ACCEPT");
+const QString kForeignRule =
+    QStringLiteral("-s 198.51.100.7/32 -p tcp -m tcp --dport 80 -m comment "
+                   "--comment by-hand -j ACCEPT");
 
 } // namespace
 
@@ -146,9 +147,11 @@ void TestUndeployKill::initTestCase()
     const QString zone = m_view.up.value(QStringLiteral("gce_zone")).toString();
     const QString region = m_view.up.value(QStringLiteral("gce_region")).toString();
     const QJsonObject instances = m_view.gce(QStringLiteral("zones/%1/instances").arg(zone));
-    const QString network = instances.value(QStringLiteral("items"))[0][QStringLiteral(
-        "networkInterfaces")][0][QStringLiteral("network")]
-                                .toString();
+    const QString network =
+        instances
+            .value(QStringLiteral(
+                "items"))[0][QStringLiteral("networkInterfaces")][0][QStringLiteral("network")]
+            .toString();
     QVERIFY2(!network.isEmpty(), QJsonDocument(instances).toJson().constData());
     QJsonObject o = m_view.gce(
         QStringLiteral("global/firewalls"), "POST",
@@ -198,8 +201,10 @@ void TestUndeployKill::initTestCase()
     QFile journal(journals.first());
     QVERIFY(journal.open(QIODevice::ReadOnly));
     int made = 0;
-    const QJsonObject steps =
-        QJsonDocument::fromJson(journal.readAll()).object().value(QStringLiteral("steps")).toObject();
+    const QJsonObject steps = QJsonDocument::fromJson(journal.readAll())
+                                  .object()
+                                  .value(QStringLiteral("steps"))
+                                  .toObject();
     for (const QJsonValue &s : steps)
         made += s[QStringLiteral("applied")].toBool() ? 1 : 0;
     const auto down = pier({QStringLiteral("undeploy")});
@@ -276,8 +281,9 @@ void TestUndeployKill::killRerunCompare(const QString &title, bool underway)
     if (QTest::currentTestFailed())
         return;
     // Nothing left to resume or tear down.
-    QVERIFY2(pier({QStringLiteral("undeploy")}).out.startsWith(QLatin1String("Nothing to undeploy")),
-             qPrintable(why));
+    QVERIFY2(
+        pier({QStringLiteral("undeploy")}).out.startsWith(QLatin1String("Nothing to undeploy")),
+        qPrintable(why));
     qInfo("killed after %lld ms on \"%s\"; the rerun undid: %s; round %lld ms", k.ms,
           qPrintable(k.line), qPrintable(undoing(again.err).join(QStringLiteral("; "))),
           round.elapsed());
@@ -299,12 +305,12 @@ void TestUndeployKill::deployAfterKilledUndeploy()
     const QString why = k.err + QStringLiteral("--- deploy:\n") + again.err;
     QVERIFY2(again.exitCode == 0, qPrintable(why));
     const QString url = again.out.trimmed().section(QLatin1Char('\n'), -1);
-    QVERIFY2(QRegularExpression(QStringLiteral("^http://203\\.0\\.113\\.\\d+/$")).match(url).hasMatch(),
-             qPrintable(again.out));
-    const Run page = run(QStringLiteral("curl"), {QStringLiteral("-s"), QStringLiteral("-m"),
-                                                  QStringLiteral("5"),
-                                                  QStringLiteral("--socks5-hostname"),
-                                                  m_view.proxy, url});
+    QVERIFY2(
+        QRegularExpression(QStringLiteral("^http://203\\.0\\.113\\.\\d+/$")).match(url).hasMatch(),
+        qPrintable(again.out));
+    const Run page = run(QStringLiteral("curl"),
+                         {QStringLiteral("-s"), QStringLiteral("-m"), QStringLiteral("5"),
+                          QStringLiteral("--socks5-hostname"), m_view.proxy, url});
     QVERIFY2(page.out.contains("<title>Welcome to nginx!</title>"), qPrintable(url));
 
     const Snapshot s = m_view.snapshot();

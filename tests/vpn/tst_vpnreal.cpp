@@ -92,7 +92,8 @@ Run TestVpnReal::pier(const QStringList &args, const QString &password, int time
     for (const char *name :
          {"PIER_MARATHON_URL", "PIER_MESOS_URL", "PIER_VPN_USER", "PIER_VPN_PASSWORD"})
         env.remove(QLatin1String(name));
-    env.insert(QStringLiteral("XDG_CONFIG_HOME"), QDir(m_net->dir()).filePath(QStringLiteral("config")));
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"),
+               QDir(m_net->dir()).filePath(QStringLiteral("config")));
     env.insert(QStringLiteral("TMPDIR"), m_net->dir()); // where pier keeps the OpenVPN log
     if (!password.isNull()) {
         env.insert(QStringLiteral("PIER_VPN_USER"), QStringLiteral("pier"));

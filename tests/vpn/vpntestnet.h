@@ -41,7 +41,8 @@ public:
             return QStringLiteral("needs root to make network namespaces and tun devices (%1)")
                 .arg(why);
         if (findProgram(QStringLiteral("openvpn")).isEmpty())
-            return QStringLiteral("openvpn is not installed (installer/install-deps.sh installs it)");
+            return QStringLiteral(
+                "openvpn is not installed (installer/install-deps.sh installs it)");
         if (findProgram(QStringLiteral("openssl")).isEmpty() ||
             findProgram(QStringLiteral("nsenter")).isEmpty())
             return QStringLiteral("needs openssl and nsenter");
@@ -141,8 +142,9 @@ public:
         QFile ext(f("ext.cnf"));
         if (!ext.open(QIODevice::WriteOnly))
             return ext.errorString();
-        ext.write("[server]\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyAgreement\n"
-                  "[client]\nextendedKeyUsage=clientAuth\nkeyUsage=digitalSignature,keyAgreement\n");
+        ext.write(
+            "[server]\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyAgreement\n"
+            "[client]\nextendedKeyUsage=clientAuth\nkeyUsage=digitalSignature,keyAgreement\n");
         ext.close();
         for (const char *who : {"server", "client"}) {
             const QString w = QLatin1String(who);
