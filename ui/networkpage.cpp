@@ -15,8 +15,8 @@
 #include <QScrollArea>
 #include <QSpinBox>
 #include <QTime>
-#include <QToolButton>
 #include <QTimer>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 namespace pier::ui {
@@ -120,9 +120,9 @@ bool NetworkPage::prepare(bool forTeardown)
     setup.target.healthCheck =
         m_healthCheck->isChecked() ||
         (forTeardown && m_journal->stepIds().contains(QStringLiteral("health-check")));
-    m_where->setText(tr("Project %1, region %2, zone %3, as %4.")
-                         .arg(setup.target.project, setup.target.region, setup.target.zone,
-                              setup.who));
+    m_where->setText(
+        tr("Project %1, region %2, zone %3, as %4.")
+            .arg(setup.target.project, setup.target.region, setup.target.zone, setup.who));
     auto *context = new gce::GceContext(setup.client, setup.target, m_owner.get());
     m_runner = new PlanRunner(m_owner.get());
     m_steps = gce::makeGceSteps(context);
@@ -134,11 +134,12 @@ bool NetworkPage::prepare(bool forTeardown)
             [this](const QString &id, PlanRunner::StepState state, const QString &message) {
                 setStatus(id, PlanRunner::stateName(state), message);
             });
-    connect(m_runner, &PlanRunner::stepProgress, this, [this](const QString &id, const QString &text) {
-        if (m_cardById.contains(id))
-            m_cardById[id].progress->setText(text);
-        log(id + QStringLiteral(": ") + text);
-    });
+    connect(m_runner, &PlanRunner::stepProgress, this,
+            [this](const QString &id, const QString &text) {
+                if (m_cardById.contains(id))
+                    m_cardById[id].progress->setText(text);
+                log(id + QStringLiteral(": ") + text);
+            });
     showSteps();
     m_busy = true;
     m_check->setEnabled(false);
@@ -164,7 +165,8 @@ void NetworkPage::showSteps()
         frame->setFrameShape(QFrame::StyledPanel);
         auto *v = new QVBoxLayout(frame);
         auto *top = new QHBoxLayout;
-        auto *title = new QLabel(QStringLiteral("<b>%1. %2</b>").arg(++n).arg(s->title().toHtmlEscaped()), frame);
+        auto *title = new QLabel(
+            QStringLiteral("<b>%1. %2</b>").arg(++n).arg(s->title().toHtmlEscaped()), frame);
         Card card;
         card.status = new QLabel(tr("not checked"), frame);
         card.status->setObjectName(QStringLiteral("status"));
@@ -187,9 +189,8 @@ void NetworkPage::showSteps()
         copy->setObjectName(QStringLiteral("copy"));
         copy->setText(tr("Copy"));
         copy->setToolTip(tr("Copy the equivalent gcloud command"));
-        connect(copy, &QToolButton::clicked, this, [edit = card.command] {
-            QApplication::clipboard()->setText(edit->toPlainText());
-        });
+        connect(copy, &QToolButton::clicked, this,
+                [edit = card.command] { QApplication::clipboard()->setText(edit->toPlainText()); });
         cmdRow->addWidget(card.command, 1);
         cmdRow->addWidget(copy, 0, Qt::AlignTop);
         v->addLayout(cmdRow);
@@ -297,8 +298,7 @@ void NetworkPage::checkNext(int index, QVariantMap outputs)
         };
         const bool mine = self->m_journal->entry(s->id()).applied;
         self->setStatus(s->id(),
-                        word(r.status) +
-                            (mine && r.ok() ? tr(" (made by Pier)") : QString()),
+                        word(r.status) + (mine && r.ok() ? tr(" (made by Pier)") : QString()),
                         r.message);
         outputs.insert(r.outputs);
         QMetaObject::invokeMethod(

@@ -2,9 +2,9 @@
 
 #include "ui/commandlog.h"
 
+#include <QFrame>
 #include <QPointer>
 #include <QString>
-#include <QFrame>
 
 class QLabel;
 class QProgressBar;

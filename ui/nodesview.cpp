@@ -43,8 +43,7 @@ struct NodesView::NodeState {
 };
 
 NodesView::NodesView(const Profile &profile, QWidget *parent)
-    : QWidget(parent), m_profile(profile),
-      m_pool(std::make_unique<nodes::NodeSessionPool>(profile))
+    : QWidget(parent), m_profile(profile), m_pool(std::make_unique<nodes::NodeSessionPool>(profile))
 {
     setObjectName(QStringLiteral("nodesView"));
     connect(m_pool.get(), &nodes::NodeSessionPool::sessionCreated, this,
@@ -218,8 +217,8 @@ void NodesView::buildUi()
         });
         addAction(a);
     };
-    shortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D), QStringLiteral("nodesDiagnoseSelected"),
-             [this](NodePane *p) { diagnose(p); });
+    shortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D),
+             QStringLiteral("nodesDiagnoseSelected"), [this](NodePane *p) { diagnose(p); });
     shortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), QStringLiteral("nodesOpenSelected"),
              [this](NodePane *p) { open(p); });
     shortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_U), QStringLiteral("nodesUndoSelected"),
@@ -523,8 +522,8 @@ void NodesView::updateSummary()
         const ssh::SshSession *session = p->session();
         if (session && session->state() == ssh::SshState::Ready)
             ++ready;
-        if ((session && session->state() == ssh::SshState::Failed)
-            || p->outcome() == NodePane::Outcome::Failed)
+        if ((session && session->state() == ssh::SshState::Failed) ||
+            p->outcome() == NodePane::Outcome::Failed)
             ++failed;
         if (p->isBusy())
             ++busy;
@@ -580,9 +579,9 @@ void NodesView::startFirewall(NodePane *pane, Action action)
     NodeState *s = m_state.value(pane);
     nodes::FirewallRequest request;
     request.port = quint16(port());
-    request.action = action == Action::Open       ? nodes::FirewallAction::Open
-                     : action == Action::Undo     ? nodes::FirewallAction::Undo
-                                                  : nodes::FirewallAction::Diagnose;
+    request.action = action == Action::Open   ? nodes::FirewallAction::Open
+                     : action == Action::Undo ? nodes::FirewallAction::Undo
+                                              : nodes::FirewallAction::Diagnose;
     const QString doing = action == Action::Open   ? tr("Opening port %1").arg(port())
                           : action == Action::Undo ? tr("Undoing Pier's rules")
                                                    : tr("Diagnosing port %1").arg(port());
@@ -604,16 +603,17 @@ void NodesView::startFirewall(NodePane *pane, Action action)
                                                             : CommandLog::Kind::Info;
         pane->log()->append(kind, e.text);
     });
-    connect(job, &nodes::NodeFirewallJob::finished, this,
-            [this, pane, job, action, p = int(request.port)](const nodes::FirewallOutcome &outcome) {
-                if (NodeState *st = m_state.value(pane); st && st->job == job) {
-                    st->running = Action::None;
-                    st->job = nullptr;
-                }
-                job->deleteLater();
-                showOutcome(pane, action, p, outcome);
-                updateSummary();
-            });
+    connect(
+        job, &nodes::NodeFirewallJob::finished, this,
+        [this, pane, job, action, p = int(request.port)](const nodes::FirewallOutcome &outcome) {
+            if (NodeState *st = m_state.value(pane); st && st->job == job) {
+                st->running = Action::None;
+                st->job = nullptr;
+            }
+            job->deleteLater();
+            showOutcome(pane, action, p, outcome);
+            updateSummary();
+        });
     job->start();
 }
 
@@ -655,10 +655,10 @@ void NodesView::onSessionCreated(const nodes::Node &node, ssh::SshSession *sessi
     if (!pane)
         return;
     pane->attachSession(session);
-    pane->log()->append(CommandLog::Kind::Info,
-                        tr("Connecting to %1 as %2…")
-                            .arg(node.address,
-                                 m_profile.sshUser.isEmpty() ? tr("your user") : m_profile.sshUser));
+    pane->log()->append(
+        CommandLog::Kind::Info,
+        tr("Connecting to %1 as %2…")
+            .arg(node.address, m_profile.sshUser.isEmpty() ? tr("your user") : m_profile.sshUser));
     connect(session, &ssh::SshSession::passphraseNeeded, this,
             [this, session](const QString &keyFile, bool wrong) {
                 onPassphraseNeeded(session, keyFile, wrong);

@@ -26,12 +26,12 @@ PassphrasePrompt::Answer PassphrasePrompt::ask(QWidget *parent, const QString &k
     dialog.setObjectName(QStringLiteral("passphraseDialog"));
     dialog.setWindowTitle(tr("SSH Key Passphrase"));
     auto *v = new QVBoxLayout(&dialog);
-    auto *text = new QLabel(previousWasWrong
-                                ? tr("That passphrase did not open %1. Try again:").arg(keyFile)
-                                : tr("The SSH key %1 is protected by a passphrase. Enter it to "
-                                     "reach the nodes:")
-                                      .arg(keyFile),
-                            &dialog);
+    auto *text =
+        new QLabel(previousWasWrong ? tr("That passphrase did not open %1. Try again:").arg(keyFile)
+                                    : tr("The SSH key %1 is protected by a passphrase. Enter it to "
+                                         "reach the nodes:")
+                                          .arg(keyFile),
+                   &dialog);
     text->setWordWrap(true);
     v->addWidget(text);
     auto *edit = new QLineEdit(&dialog);
